@@ -1,0 +1,40 @@
+# Two environments: .venv (Python >= 3.11: app, actions, CLI, tests) and .venv-rasa (the Rasa
+# 3.6.21 server, installed from the fully pinned bot/rasa-runtime.lock).
+PYTHON ?= python3
+VENV := .venv
+RASA_VENV := .venv-rasa
+
+.PHONY: run test setup eval lint clean
+
+run: setup
+	$(VENV)/bin/candor up
+
+test: setup
+	$(VENV)/bin/pytest
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	# torch first and pinned: the CPU wheel, never a multi-GB CUDA build pulled in by a dependency.
+	$(VENV)/bin/pip install -q torch==2.13.0
+	$(VENV)/bin/pip install -q -e ".[dev]"
+	touch $@
+
+# Rasa 3.6.21 declares Python < 3.11 but runs on 3.11 with these pins (--ignore-requires-python).
+$(RASA_VENV)/.installed: bot/rasa-runtime.lock
+	test -x $(RASA_VENV)/bin/python || $(PYTHON) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r bot/rasa-runtime.lock
+	touch $@
+
+eval: setup
+	for set in clinc150 banking77-oos; do \
+	  $(VENV)/bin/candor eval --kb ../shared/data/$$set/kb.jsonl --questions ../shared/data/$$set/dev-questions.jsonl; \
+	done
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf var $(VENV) $(RASA_VENV)

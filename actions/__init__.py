@@ -1,0 +1,1 @@
+"""Custom Rasa actions: thin adapters over knowledge/, routing/ and touchpoints/."""

@@ -1,0 +1,79 @@
+"""Store "Was this helpful?" answers and star ratings."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import OFFER_BUTTONS, intent_of
+from candor.db import session_scope
+from touchpoints import log
+
+logger = logging.getLogger(__name__)
+
+
+class ActionRecordFeedback(Action):
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent, _ = intent_of(tracker)
+        helpful = intent == "feedback_helpful"
+        try:
+            with session_scope() as session:
+                answer = log.last_event(session, tracker.sender_id, "answer")
+                log.record(
+                    session,
+                    tracker.sender_id,
+                    "feedback",
+                    helpful=helpful,
+                    article_id=answer.data.get("article_id") if answer else None,
+                )
+        except Exception:
+            logger.exception("Could not store feedback for %s", tracker.sender_id)
+        if helpful:
+            dispatcher.utter_message(text="Glad that helped! Is there anything else?")
+        else:
+            dispatcher.utter_message(
+                text="Sorry about that. You can ask me another way, or talk to a person.",
+                buttons=OFFER_BUTTONS,
+            )
+        return []
+
+
+class ActionRecordRating(Action):
+    def name(self) -> str:
+        return "action_record_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        score = parse_rating(tracker.get_slot("rating"), tracker.latest_message.get("text") or "")
+        if score is None:
+            dispatcher.utter_message(text="Thanks! How would you rate this chat from 1 to 5?")
+            return []
+        try:
+            with session_scope() as session:
+                log.record(session, tracker.sender_id, "rating", score=score, source="chat")
+        except Exception:
+            logger.exception("Could not store the rating for %s", tracker.sender_id)
+        dispatcher.utter_message(text=f"Thank you for rating us {score} out of 5.")
+        return []
+
+
+def parse_rating(slot: Any, text: str) -> int | None:
+    """A 1–5 score from the rating slot, or failing that the first such digit in the text."""
+    for candidate in (slot, *re.findall(r"\b([1-5])\b", text)):
+        try:
+            value = int(float(candidate))
+        except (TypeError, ValueError):
+            continue
+        if 1 <= value <= 5:
+            return value
+    return None

@@ -1,0 +1,65 @@
+"""The fit form: ask household size, main use and budget, then recommend honestly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.services import Services, default_services
+from knowledge.fit import Profile, assess, parse_budget, parse_household, parse_use, recommend_text
+
+FORM_SLOTS = ("fit_household", "fit_use", "fit_budget")
+
+
+class ValidateFitForm(FormValidationAction):
+    """Turn free text or button answers into values the recommender understands."""
+
+    def name(self) -> str:
+        return "validate_fit_form"
+
+    def validate_fit_household(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: dict) -> dict[str, Any]:
+        size = parse_household(str(value or ""))
+        if size is None:
+            dispatcher.utter_message(text="Sorry, how many people will use the connection? A number is fine.")
+        return {"fit_household": str(size) if size else None}
+
+    def validate_fit_use(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: dict) -> dict[str, Any]:
+        use = parse_use(str(value or ""))
+        if use is None:
+            dispatcher.utter_message(text="Sorry, I didn't catch that. Pick the closest option below.")
+        return {"fit_use": use}
+
+    def validate_fit_budget(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: dict) -> dict[str, Any]:
+        budget = parse_budget(str(value or ""))
+        if budget is None:
+            dispatcher.utter_message(text="What's the most you'd like to pay a month, in pounds? Or say 'not sure'.")
+            return {"fit_budget": None}
+        return {"fit_budget": str(budget)}
+
+
+class ActionRecommendPlan(Action):
+    def __init__(self, services: Services | None = None) -> None:
+        self._services = services
+
+    def name(self) -> str:
+        return "action_recommend_plan"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        docs = (self._services or default_services()).knowledge.docs(kind="fit")
+        budget = tracker.get_slot("fit_budget")
+        profile = Profile(
+            household=int(tracker.get_slot("fit_household") or 1),
+            use=tracker.get_slot("fit_use") or "everyday",
+            budget=None if budget in (None, "any") else float(budget),
+        )
+        text, doc = recommend_text(assess(profile, docs), tracker.get_slot("plan"))
+        sources = [{"article_id": doc.article_id, "title": doc.title, "url": doc.url}] if doc else []
+        dispatcher.utter_message(text=text, json_message={"sources": sources, "decision": {"action": "answer"}})
+        return [SlotSet(slot, None) for slot in FORM_SLOTS]

@@ -1,0 +1,21 @@
+"""What actions depend on, built once on first use (never at import time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from candor.settings import get_settings
+from knowledge.live import LiveKnowledge, build_live_knowledge
+from routing.policy import Router
+
+
+@dataclass
+class Services:
+    knowledge: LiveKnowledge
+    router: Router
+
+
+@lru_cache
+def default_services() -> Services:
+    return Services(knowledge=build_live_knowledge(get_settings()), router=Router())

@@ -1,0 +1,304 @@
+"""The ``candor`` command line."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from candor.settings import get_settings
+
+app = typer.Typer(help="Candor: support assistant with a transparency knowledge base.", no_args_is_help=True)
+kb_app = typer.Typer(help="Import, export and search the knowledge base.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts: agents, editors, admins.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that compare against a baseline in the same run.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(db_app, name="db")
+app.add_typer(bench_app, name="bench")
+app.add_typer(user_app, name="user")
+console = Console()
+err = Console(stderr=True)
+
+
+@app.command()
+def up() -> None:
+    """Set up and start everything (database, model, Rasa, actions, web), then print the URLs."""
+    from candor.bootstrap import prepare_database
+    from candor.supervisor import Stack, StackError
+    from candor.training import ensure_model
+
+    settings = get_settings()
+    if not settings.rasa_token:
+        settings.rasa_token = secrets.token_urlsafe(24)
+    try:
+        prepare_database(settings, echo=console.print)
+        model = ensure_model(settings, echo=console.print)
+    except Exception as error:
+        err.print(f"[red]Set-up failed:[/red] {error}")
+        raise typer.Exit(1) from error
+    stack = Stack(settings, model, echo=console.print)
+    _stop_on_signals()
+    try:
+        stack.start()
+        stack.wait_healthy()
+        console.print(
+            f"\n[bold green]Candor is running.[/bold green]\n"
+            f"  Chat API     {settings.web_url}/api/conversations\n"
+            f"  API docs     {settings.web_url}/docs\n"
+            f"  Health       {settings.web_url}/healthz\n"
+            f"  Rasa (local) {settings.rasa_url}\n"
+            f"Press Ctrl-C to stop.\n"
+        )
+        stack.watch()
+    except KeyboardInterrupt:
+        console.print("Stopping…")
+        stack.stop()
+        console.print("Stopped.")
+    except StackError as error:
+        stack.stop()
+        err.print(f"[red]A Candor process failed:[/red] {error}")
+        raise typer.Exit(1) from error
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="agent, editor or admin.")],
+    team: Annotated[list[str] | None, typer.Option(help="Team(s) an agent works for; repeat.")] = None,
+    password: Annotated[str | None, typer.Option(help="Prompted for when omitted.")] = None,
+) -> None:
+    """Create a staff account."""
+    from candor.db import session_scope
+    from candor.migrate import upgrade
+    from routing.staff import StaffError, add_user
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    upgrade()
+    try:
+        with session_scope() as session:
+            add_user(session, name, password, role, team or [])
+    except StaffError as error:
+        err.print(f"[red]Cannot add {name}: {error}.[/red]")
+        raise typer.Exit(2) from error
+    console.print(f"Added {role} {name}" + (f" (teams: {', '.join(team)})" if team else "") + ".")
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and `kill` (SIGTERM) both stop the children cleanly; this also overrides the
+    SIGINT-ignored state a shell gives background jobs."""
+    import signal
+
+    def _interrupt(signum, _frame):  # noqa: ANN001
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+@app.command()
+def train(force: Annotated[bool, typer.Option(help="Retrain even if the data did not change.")] = False) -> None:
+    """Train the Rasa model if config.yml, domain/ or bot/data changed."""
+    from candor.training import ensure_model
+
+    try:
+        path = ensure_model(get_settings(), force=force, echo=console.print)
+    except RuntimeError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    console.print(str(path))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations and load the sample knowledge base into an empty database."""
+    from candor.bootstrap import prepare_database
+
+    prepare_database(get_settings(), echo=console.print)
+    console.print("Database is up to date.")
+
+
+@kb_app.command("import")
+def kb_import(file: Path) -> None:
+    """Import articles from a JSON Lines file; a bad line aborts the whole import."""
+    from candor.db import session_scope
+    from candor.migrate import upgrade
+    from knowledge.jsonl import KnowledgeFileError, import_articles, read_file
+    from knowledge.store import ArticleStore
+
+    try:
+        articles = read_file(file)
+    except (OSError, UnicodeDecodeError) as error:
+        err.print(f"[red]Cannot read {file}: {error}[/red]")
+        raise typer.Exit(2) from error
+    except KnowledgeFileError as error:
+        err.print(f"[red]{file}: {error}[/red]")
+        raise typer.Exit(2) from error
+    upgrade()
+    with session_scope() as session:
+        count = import_articles(ArticleStore(session), articles, author="cli")
+    console.print(f"Imported {count} articles from {file}.")
+
+
+@kb_app.command("export")
+def kb_export(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: stdout).")] = None,
+) -> None:
+    """Export every article as JSON Lines."""
+    from candor.db import session_scope
+    from knowledge.jsonl import export_articles
+    from knowledge.store import ArticleStore
+
+    with session_scope() as session:
+        if out is None:
+            count = export_articles(ArticleStore(session), sys.stdout)
+        else:
+            with out.open("w", encoding="utf-8") as handle:
+                count = export_articles(ArticleStore(session), handle)
+    err.print(f"Exported {count} articles.")
+
+
+@kb_app.command("search")
+def kb_search(query: str, k: Annotated[int, typer.Option(help="How many articles to show.")] = 5) -> None:
+    """Search the published articles the way the bot does, with confidence and decision."""
+    from rich.table import Table
+
+    from knowledge.live import build_live_knowledge
+
+    result = build_live_knowledge(get_settings()).search(query, k)
+    console.print(f"decision: [bold]{result.decision}[/bold]   confidence: {result.confidence:.3f}")
+    table = Table("rank", "article", "kind", "score", "passage")
+    for rank, hit in enumerate(result.hits, 1):
+        table.add_row(str(rank), hit.article_id, hit.kind, f"{hit.score:.3f}", hit.passage[:90])
+    console.print(table)
+
+
+@app.command("eval")
+def evaluate(
+    kb: Annotated[Path, typer.Option(help="Knowledge file (JSON Lines).")],
+    questions: Annotated[Path, typer.Option(help="Questions: {\"text\", \"expected\": id|null} per line.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score the bot's search + answer-or-escalate decision on labelled questions."""
+    import json
+
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from candor import evaluation
+    from knowledge.calibration import load_calibration
+    from routing.policy import Router
+
+    try:
+        items = evaluation.read_questions(questions)
+        with Progress(console=err, transient=True) as progress:
+            progress.add_task(f"indexing {kb.name}", total=None)
+            search = _search_over(kb, load_calibration(get_settings().calibration_file))
+            search.search("warm-up")
+    except (OSError, ValueError) as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task(f"{questions.name}", total=len(items))
+        outcomes = evaluation.run(search, Router(), items, lambda: progress.advance(task))
+    result = {"kb": str(kb), "questions": str(questions), **evaluation.metrics(outcomes)}
+    if as_json:
+        console.print_json(json.dumps(result))
+        return
+    table = Table("metric", "value", title=f"{kb.parent.name or kb.name}")
+    for key, value in result.items():
+        if key not in ("kb", "questions"):
+            table.add_row(key, str(value))
+    console.print(table)
+
+
+@app.command()
+def calibrate(
+    data: Annotated[list[Path], typer.Argument(help="Folders holding kb.jsonl and dev-questions.jsonl.")],
+    out: Annotated[Path, typer.Option(help="Calibration file to write.")] = Path("knowledge/calibration.yml"),
+    max_false_escalation: Annotated[
+        float, typer.Option(help="Share of answerable questions you accept sending to a person.")
+    ] = 0.06,
+) -> None:
+    """Fit the search confidence and answer threshold on labelled development questions."""
+    import dataclasses
+    from datetime import date
+
+    import numpy as np
+
+    from candor import evaluation
+    from knowledge import calibration as cal
+
+    sets, all_features, all_correct = [], [], []
+    for folder in data:
+        if "heldout" in folder.resolve().parts:
+            err.print("[red]Held-out data is for final reporting only; calibrate on development data.[/red]")
+            raise typer.Exit(2)
+        search = _search_over(folder / "kb.jsonl")
+        questions = evaluation.read_questions(folder / "dev-questions.jsonl")
+        features, correct = evaluation.calibration_data(search, questions)
+        answerable = np.array([q.expected is not None for q in questions])
+        sets.append((features, correct, answerable))
+        all_features.append(features)
+        all_correct.append(correct)
+        err.print(f"{folder.name}: {len(questions)} questions, first hit right for {correct.mean():.3f}")
+    fitted = cal.fit(np.vstack(all_features), np.concatenate(all_correct))
+    fitted = dataclasses.replace(fitted, fitted_on=[f.name for f in data])
+    fitted = dataclasses.replace(fitted, threshold=evaluation.best_threshold(sets, fitted, max_false_escalation))
+    cal.save_calibration(
+        fitted, out,
+        f"Fitted by `candor calibrate {' '.join(str(d) for d in data)}` on {date.today()}.\n"
+        "confidence = sigmoid(bias + sum(weights * (features - means) / scales)); the bot answers\n"
+        "when confidence >= threshold and the top article's similarity >= min_similarity (the 1st\n"
+        "percentile for right answers); threshold is the one maximising answer accuracy + escalation recall with\n"
+        f"at most {max_false_escalation:.0%} of answerable questions escalated (mean over the sets).",
+    )
+    console.print(f"Wrote {out} (threshold {fitted.threshold}).")
+
+
+@bench_app.command("search")
+def bench_search(
+    sizes: Annotated[str, typer.Option(help="Comma-separated article counts.")] = "1000,10000,100000",
+    queries: Annotated[int, typer.Option(help="Queries per size.")] = 200,
+) -> None:
+    """Index build time and query p50/p95: FAISS next to brute-force numpy, same run."""
+    from rich.table import Table
+
+    from candor.bench import bench_embedding
+    from candor.bench import bench_search as run_bench
+    from knowledge.embedder import Embedder
+
+    rows = run_bench([int(s) for s in sizes.split(",")], queries)
+    table = Table("articles", "index", "build s", "query p50 ms", "query p95 ms",
+                  "query speed vs baseline", title="Vector search over 3 units per article (384-d, k=64)")
+    baseline = {}
+    for row in rows:
+        baseline.setdefault(row.articles, row.p50_ms)
+        table.add_row(f"{row.articles:,}", row.index, f"{row.build_s:.3f}", f"{row.p50_ms:.2f}",
+                      f"{row.p95_ms:.2f}", f"{baseline[row.articles] / row.p50_ms:.2f}x")
+    console.print(table)
+    texts = [f"how much does the plan number {i} cost per month with fees" for i in range(512)]
+    rate, single = bench_embedding(texts, Embedder())
+    console.print(f"MiniLM embedding: {rate:,.0f} texts/s batched, {single:.1f} ms per single query (p50)")
+
+
+def _search_over(kb: Path, calibration=None):  # noqa: ANN001, ANN202
+    from candor import evaluation
+    from knowledge.embedder import Embedder, EmbeddingCache
+    from knowledge.search import KnowledgeSearch
+
+    settings = get_settings()
+    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)
+    search = KnowledgeSearch(Embedder(cache), calibration)
+    search.upsert(evaluation.docs_from_file(kb))
+    search.prepare()
+    return search
+
+
+if __name__ == "__main__":
+    app()

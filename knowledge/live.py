@@ -1,0 +1,72 @@
+"""Search kept in step with the database: every query first checks the revision counter."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import select
+
+from candor.db import session_scope
+from knowledge.embedder import Embedder, EmbeddingCache
+from knowledge.models import Article
+from knowledge.search import Doc, KnowledgeSearch, SearchResult, doc_from_fields
+from knowledge.store import ArticleStore, snapshot
+
+
+def doc_from_article(article: Article) -> Doc:
+    return doc_from_fields({"id": article.id, **snapshot(article)})
+
+
+class LiveKnowledge:
+    """Published articles only; an edit or publish is visible on the next search.
+
+    The revision check is one indexed read, so doing it on every query costs less than a
+    background poller and never serves a stale article.
+    """
+
+    def __init__(self, search: KnowledgeSearch, database_url: str | None = None) -> None:
+        self.search_index = search
+        self.database_url = database_url
+        self._revision = -1
+        self._versions: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.last_refresh_s = 0.0
+
+    def refresh(self) -> bool:
+        """Bring the index up to date; returns whether anything changed."""
+        with self._lock, session_scope(self.database_url) as session:
+            store = ArticleStore(session)
+            revision = store.revision()
+            if revision == self._revision:
+                return False
+            started = time.perf_counter()
+            rows = session.execute(select(Article.id, Article.version, Article.status)).all()
+            published = {row.id: row.version for row in rows if row.status == "published"}
+            gone = [aid for aid in self._versions if aid not in published]
+            changed = [aid for aid, v in published.items() if self._versions.get(aid) != v]
+            if changed:
+                articles = session.scalars(select(Article).where(Article.id.in_(changed)))
+                self.search_index.upsert(doc_from_article(a) for a in articles)
+            self.search_index.remove(gone)
+            self._versions = published
+            self._revision = revision
+            self.last_refresh_s = time.perf_counter() - started
+            return True
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        self.refresh()
+        return self.search_index.search(query, k)
+
+    def docs(self, kind: str | None = None) -> list[Doc]:
+        self.refresh()
+        return self.search_index.docs(kind)
+
+
+def build_live_knowledge(settings) -> LiveKnowledge:  # noqa: ANN001
+    from knowledge.calibration import load_calibration
+
+    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)
+    search = KnowledgeSearch(Embedder(cache), load_calibration(settings.calibration_file))
+    return LiveKnowledge(search, settings.database_url)
+

@@ -1,0 +1,216 @@
+"""Semantic search over articles that reports how sure it is, and says so when it is not."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge.calibration import Calibration
+from knowledge.chunking import chunk, first_paragraph
+from knowledge.embedder import DIM, Embedder
+from knowledge.index import FaissIndex, VectorIndex
+from knowledge.scoring import ArticleHead, score
+
+# Above this many articles the linear head costs more to retrain than it gains; ranking
+# then uses neighbour votes alone (see `candor bench search`).
+HEAD_MAX_ARTICLES = 2000
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What search needs of an article; built from the ORM model or a knowledge file line."""
+
+    article_id: str
+    title: str
+    kind: str
+    body: str
+    questions: tuple[str, ...] = ()
+    url: str | None = None
+    product: str | None = None
+    good_for: tuple[str, ...] = ()
+    poor_for: tuple[str, ...] = ()
+    criteria: dict | None = None  # fit articles: household_min/max, uses, monthly_price
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: str
+    title: str
+    kind: str
+    url: str | None
+    score: float
+    passage: str
+    matched: str  # the unit of text that matched best: a question, the title or a passage
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    confidence: float
+    decision: str  # "answer" | "unsure"
+    features: list[float] = field(default_factory=list)
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+@dataclass
+class _Unit:
+    article_id: str
+    field: str
+    text: str
+    vector: np.ndarray | None = None
+
+
+@dataclass
+class _Entry:
+    doc: Doc
+    unit_ids: list[int] = field(default_factory=list)
+
+
+class KnowledgeSearch:
+    """Keeps an index of article units (questions, title, passages) and ranks articles."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        calibration: Calibration | None = None,
+        index: VectorIndex | None = None,
+        candidates: int = 64,
+    ) -> None:
+        self.embedder = embedder
+        self.calibration = calibration or Calibration()
+        self.index = index or FaissIndex(DIM)
+        self.candidates = candidates
+        self._entries: dict[str, _Entry] = {}
+        self._units: dict[int, _Unit] = {}
+        self._next_id = 0
+        self._lock = threading.RLock()
+        self._head: ArticleHead | None = None
+        self._positions: dict[str, int] = {}
+        self._order: list[str] = []
+        self._stale = True
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def docs(self, kind: str | None = None) -> list[Doc]:
+        with self._lock:
+            return [e.doc for e in self._entries.values() if kind is None or e.doc.kind == kind]
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._entries
+
+    def upsert(self, docs: Iterable[Doc]) -> None:
+        """Add or replace articles; their units are re-embedded (cache hits are free)."""
+        docs = list(docs)
+        units: list[_Unit] = []
+        for doc in docs:
+            units.extend(_units_of(doc))
+        vectors = self.embedder.encode([u.text for u in units])
+        with self._lock:
+            self.remove(d.article_id for d in docs)
+            ids = np.arange(self._next_id, self._next_id + len(units), dtype=np.int64)
+            self._next_id += len(units)
+            for doc in docs:
+                self._entries[doc.article_id] = _Entry(doc)
+            for unit_id, unit, vector in zip(ids.tolist(), units, vectors, strict=True):
+                unit.vector = vector
+                self._units[unit_id] = unit
+                self._entries[unit.article_id].unit_ids.append(unit_id)
+            self.index.add(ids, vectors)
+            self._stale = True
+
+    def remove(self, article_ids: Iterable[str]) -> None:
+        with self._lock:
+            for article_id in list(article_ids):
+                entry = self._entries.pop(article_id, None)
+                if entry is None:
+                    continue
+                self.index.remove(np.array(entry.unit_ids, dtype=np.int64))
+                for unit_id in entry.unit_ids:
+                    self._units.pop(unit_id, None)
+                self._stale = True
+
+    def prepare(self) -> None:
+        """Retrain the head after changes (done lazily by the first search that needs it)."""
+        with self._lock:
+            if not self._stale:
+                return
+            self._order = list(self._entries)
+            self._positions = {article_id: i for i, article_id in enumerate(self._order)}
+            self._head = None
+            if 1 < len(self._order) <= HEAD_MAX_ARTICLES:
+                units = list(self._units.values())
+                vectors = np.stack([u.vector for u in units]).astype(np.float32)
+                labels = np.array([self._positions[u.article_id] for u in units])
+                self._head = ArticleHead(vectors, labels, len(self._order))
+            self._stale = False
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        vector = self.embedder.encode_query(query)
+        return self.search_vector(query, vector, k)
+
+    def search_vector(self, query: str, vector: np.ndarray, k: int = 5) -> SearchResult:
+        with self._lock:
+            self.prepare()
+            if not self._order:
+                return SearchResult(query, [], 0.0, "unsure")
+            scores, ids = self.index.search(vector[None, :], self.candidates)
+            unit_articles = np.array(
+                [self._positions[self._units[i].article_id] if i in self._units else -1 for i in ids[0].tolist()]
+            )
+            n = len(self._order)
+            if self._head is not None:
+                head_probs = self._head.probabilities(vector[None, :])[0]
+            else:
+                head_probs = np.full(n, 1.0 / n)
+            scored = score(head_probs, scores[0], unit_articles, n)
+            hits = []
+            for position in scored.order[:k].tolist():
+                article_id = self._order[position]
+                hits.append(self._hit(article_id, float(scored.fused[position]), vector))
+        confidence = self.calibration.confidence(scored.features)
+        decision = "answer" if self.calibration.answers(scored.features, confidence) else "unsure"
+        return SearchResult(query, hits, confidence, decision, features=scored.features.tolist())
+
+    def _hit(self, article_id: str, fused: float, vector: np.ndarray) -> Hit:
+        """The article with what matched: quote the opening answer, or the passage asked about."""
+        entry = self._entries[article_id]
+        units = [self._units[i] for i in entry.unit_ids]
+        matched = units[int((np.stack([u.vector for u in units]) @ vector).argmax())]
+        passages = [u for u in units if u.field == "passage"]
+        doc = entry.doc
+        if matched.field == "passage" and passages and matched is not passages[0]:
+            passage = matched.text
+        else:
+            passage = first_paragraph(doc.body) or doc.title
+        return Hit(article_id, doc.title, doc.kind, doc.url, fused, passage, matched.text)
+
+
+def _units_of(doc: Doc) -> list[_Unit]:
+    units = [_Unit(doc.article_id, "title", doc.title)]
+    units += [_Unit(doc.article_id, "question", q) for q in dict.fromkeys(doc.questions)]
+    units += [_Unit(doc.article_id, "passage", p) for p in chunk(doc.body)]
+    return units
+
+
+def doc_from_fields(data: dict) -> Doc:
+    return Doc(
+        article_id=data["id"],
+        title=data["title"],
+        kind=data["kind"],
+        body=data.get("body") or "",
+        questions=tuple(data.get("questions") or ()),
+        url=data.get("url"),
+        product=data.get("product"),
+        good_for=tuple((data.get("fit") or {}).get("good_for") or ()),
+        poor_for=tuple((data.get("fit") or {}).get("poor_for") or ()),
+        criteria=(data.get("fit") or {}).get("criteria"),
+    )
+

@@ -1,0 +1,81 @@
+"""Staff who work the queue and the knowledge base: agents, editors, admins."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from candor.db import Base, utcnow
+
+ROLES = ("agent", "editor", "admin")
+TOKEN_LIFETIME = timedelta(hours=12)
+_hasher = PasswordHasher()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    teams: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffToken(Base):
+    """Bearer tokens are random and stored hashed, so a database leak reveals none."""
+
+    __tablename__ = "staff_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class StaffError(ValueError):
+    pass
+
+
+def add_user(session: Session, username: str, password: str, role: str, teams: list[str] | None = None) -> User:
+    if role not in ROLES:
+        raise StaffError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < 8:
+        raise StaffError("password must be at least 8 characters")
+    if session.scalar(select(User).where(User.username == username)):
+        raise StaffError(f"user {username!r} already exists")
+    user = User(username=username, password_hash=_hasher.hash(password), role=role, teams=teams or [])
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(session: Session, username: str, password: str) -> tuple[User, str] | None:
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        if user is None:
+            _hasher.hash(password)  # same work either way: timing does not reveal usernames
+            return None
+        _hasher.verify(user.password_hash, password)
+    except VerificationError:
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(StaffToken(token_hash=_digest(token), user_id=user.id, expires_at=utcnow() + TOKEN_LIFETIME))
+    return user, token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.get(StaffToken, _digest(token))
+    if row is None or row.expires_at < utcnow():
+        return None
+    return session.get(User, row.user_id)

@@ -1,0 +1,81 @@
+"""The answer action with real rasa_sdk trackers, a small real index and the real router."""
+
+import asyncio
+import uuid
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.answer import ActionAnswerFromKb
+from actions.services import Services
+from knowledge.calibration import load_calibration
+from knowledge.search import Doc, KnowledgeSearch
+from routing.policy import Router
+from touchpoints.models import Event
+
+pytestmark = pytest.mark.unit
+
+DOCS = [
+    Doc("installation-fee", "How much does installation cost?", "cost",
+        "Installation is free on a 12-month contract and £60 on rolling monthly.\n\nIt pays for the visit.",
+        ("how much is installation", "is there a setup fee", "installation price"),
+        "https://kestrelfibre.example/help/installation-fee"),
+    Doc("how-to-cancel", "How do I cancel?", "howto",
+        "Call us or use your account page, giving 30 days' notice.",
+        ("how do i cancel", "i want to leave", "close my account"),
+        "https://kestrelfibre.example/help/how-to-cancel"),
+    Doc("router-return-fee", "What is the router fee?", "cost",
+        "Return the router within 30 days of leaving or pay £40.",
+        ("do i have to send the router back", "router fee"),
+        "https://kestrelfibre.example/help/router-return-fee"),
+]
+
+
+@pytest.fixture(scope="module")
+def action(embedder):
+    search = KnowledgeSearch(embedder, load_calibration())
+    search.upsert(DOCS)
+    return ActionAnswerFromKb(Services(knowledge=search, router=Router()))
+
+
+def tracker(text: str, intent: str, confidence: float = 0.9) -> Tracker:
+    return Tracker(
+        sender_id=str(uuid.uuid4()), slots={}, latest_message={
+            "text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []},
+        events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen",
+    )
+
+
+def run(action, tracker_):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker_, {}))
+    return events, dispatcher.messages
+
+
+def test_a_covered_question_gets_the_excerpt_a_citation_and_helpful_buttons(action, session):
+    turn = tracker("what does it cost to get installed?", "ask_cost")
+    events, messages = run(action, turn)
+    assert events == []
+    [message] = messages
+    assert message["text"].startswith("Installation is free on a 12-month contract")
+    assert "How much does installation cost?" in message["text"]
+    assert message["custom"]["sources"] == [{
+        "article_id": "installation-fee", "title": "How much does installation cost?",
+        "url": "https://kestrelfibre.example/help/installation-fee"}]
+    assert [b["payload"] for b in message["buttons"]] == ["/feedback_helpful", "/feedback_unhelpful"]
+    recorded = session.scalars(select(Event).where(Event.conversation_id == turn.sender_id)).all()
+    assert [(e.kind, e.data["article_id"]) for e in recorded] == [("answer", "installation-fee")]
+
+
+def test_an_unsure_search_hands_over_to_routing_instead_of_guessing(action, session):
+    turn = tracker("can you recommend a thai restaurant in york", "nlu_fallback", 0.3)
+    _, messages = run(action, turn)
+    [message] = messages
+    assert "custom" not in message or not message["custom"].get("sources")
+    assert message["custom"]["decision"]["action"] == "offer"
+    assert "low_confidence" in message["custom"]["decision"]["reasons"]
+    assert [b["payload"] for b in message["buttons"]] == ["/request_human", "/keep_bot"]
+    [event] = session.scalars(select(Event).where(Event.conversation_id == turn.sender_id)).all()
+    assert event.kind == "unsure"

@@ -1,0 +1,82 @@
+"""One real stack (Rasa, action server, web app, SQLite) shared by every integration test."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def port():
+    """Call it for a free loopback port."""
+    return free_port
+
+
+@pytest.fixture(scope="session")
+def stack_settings(database):
+    """The stack gets a database of its own, so unit tests keep an empty one."""
+    from candor.settings import Settings, get_settings
+
+    var = get_settings().var_dir / "stack"
+    return Settings(
+        var_dir=var, database_url=f"sqlite:///{var / 'candor.db'}",
+        rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
+        rasa_token=secrets.token_urlsafe(16),
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(stack_settings, rasa_model):
+    from candor.bootstrap import prepare_database
+    from candor.supervisor import Stack
+
+    prepare_database(stack_settings)
+    running = Stack(stack_settings, rasa_model, echo=lambda _msg: None)
+    running.start()
+    try:
+        running.wait_healthy(timeout_s=300)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def api(stack, stack_settings):
+    with httpx.Client(base_url=stack_settings.web_url, timeout=30) as client:
+        yield client
+
+
+class Customer:
+    """A customer holding one conversation through the public API."""
+
+    def __init__(self, api: httpx.Client) -> None:
+        self.api = api
+        created = api.post("/api/conversations")
+        assert created.status_code == 201, created.text
+        self.id = created.json()["id"]
+        self.headers = {"Authorization": f"Bearer {created.json()['token']}"}
+
+    def say(self, text: str) -> dict:
+        response = self.api.post(f"/api/conversations/{self.id}/messages", json={"text": text},
+                                 headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def transcript(self) -> dict:
+        response = self.api.get(f"/api/conversations/{self.id}", headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def customer(api) -> Customer:
+    return Customer(api)

@@ -1,0 +1,16 @@
+"""Sentiment of a customer message: VADER's compound score in [-1, 1] (lexicon shipped in its wheel)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def _analyser():  # noqa: ANN202
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def sentiment(text: str) -> float:
+    return float(_analyser().polarity_scores(text)["compound"])

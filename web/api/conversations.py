@@ -1,0 +1,103 @@
+"""Customer side of the public API: start a conversation, send messages, read the transcript."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from candor.db import session_scope
+from touchpoints import conversations, log
+from touchpoints.models import Conversation
+from web.chat import ChatService, public_message
+
+router = APIRouter(prefix="/api/conversations", tags=["customer"])
+
+MAX_MESSAGE_CHARS = 4000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class NewConversation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    attributes: dict[str, Any] = Field(default_factory=dict, max_length=20)
+
+
+class CustomerMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
+
+    @field_validator("text")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        if _CONTROL.search(value):
+            raise ValueError("text contains control characters; send plain text")
+        value = value.strip()
+        if not value:
+            raise ValueError("text is empty; type a message")
+        return value
+
+
+def chat_service(request: Request) -> ChatService:
+    return request.app.state.chat
+
+
+def customer_conversation(
+    conversation_id: str,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Conversation:
+    """The conversation the bearer token belongs to; anything else looks like 'not found'."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise HTTPException(401, "Send the conversation token as 'Authorization: Bearer <token>'.")
+    with session_scope() as session:
+        conversation = conversations.authorize(session, conversation_id, authorization[7:].strip())
+    if conversation is None:
+        raise HTTPException(404, "No conversation with that id for this token.")
+    return conversation
+
+
+@router.post("", status_code=201)
+def create_conversation(body: NewConversation | None = None) -> dict[str, str]:
+    with session_scope() as session:
+        conversation, token = conversations.create(session, body.attributes if body else None)
+        return {"id": conversation.id, "token": token}
+
+
+@router.post("/{conversation_id}/messages")
+def send_message(
+    body: CustomerMessage,
+    conversation: Annotated[Conversation, Depends(customer_conversation)],
+    chat: Annotated[ChatService, Depends(chat_service)],
+) -> dict[str, Any]:
+    if conversation.status == "closed":
+        raise HTTPException(409, "This conversation is closed; start a new one to keep chatting.")
+    result = chat.customer_turn(conversation, body.text)
+    return {"messages": result.messages, "status": result.status}
+
+
+class Rating(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/{conversation_id}/rating")
+def rate(body: Rating, conversation: Annotated[Conversation, Depends(customer_conversation)]) -> dict[str, Any]:
+    with session_scope() as session:
+        log.record(session, conversation.id, "rating", score=body.score, comment=body.comment, source="api")
+    return {"ok": True, "score": body.score}
+
+
+@router.get("/{conversation_id}")
+def get_conversation(
+    conversation: Annotated[Conversation, Depends(customer_conversation)],
+) -> dict[str, Any]:
+    with session_scope() as session:
+        messages = conversations.transcript(session, conversation.id)
+        current = session.get(Conversation, conversation.id)
+        return {
+            "id": conversation.id,
+            "status": current.status,
+            "messages": [public_message(m) for m in messages],
+        }

@@ -1,0 +1,133 @@
+"""Agent side: the queue, claiming, replying live, and handing back to the bot."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from candor.db import session_scope
+from routing import queue
+from routing.models import Escalation
+from routing.staff import User
+from touchpoints import conversations, log
+from touchpoints.models import Conversation, Event
+from web.api.conversations import CustomerMessage
+from web.api.staff import require
+from web.chat import public_message
+from web.rasa_client import RasaUnavailable
+
+router = APIRouter(prefix="/api/escalations", tags=["agent"])
+logger = logging.getLogger(__name__)
+Agent = Annotated[User, Depends(require("agent", "admin"))]
+
+RATING_PROMPT = "You're back with our assistant. How would you rate the help you got today?"
+RATING_BUTTONS = [{"title": str(n), "payload": f'/rate{{"rating": "{n}"}}'} for n in range(1, 6)]
+
+
+class Resolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    return_to_bot: bool = True
+
+
+def public(escalation: Escalation) -> dict[str, Any]:
+    return {
+        "id": escalation.id, "conversation_id": escalation.conversation_id, "status": escalation.status,
+        "priority": escalation.priority, "team": escalation.team, "reasons": escalation.reasons,
+        "claimed_by": escalation.claimed_by, "created_at": escalation.created_at.isoformat() + "Z",
+        "sla_due_at": escalation.sla_due_at.isoformat() + "Z",
+    }
+
+
+def _visible(user: User) -> list[str] | None:
+    """Agents see their teams (all teams if none are set); admins see everything."""
+    return None if user.role == "admin" or not user.teams else list(user.teams)
+
+
+def _load(session, escalation_id: int, user: User) -> Escalation:  # noqa: ANN001
+    escalation = session.get(Escalation, escalation_id)
+    teams = _visible(user)
+    if escalation is None or (teams is not None and escalation.team not in teams):
+        raise HTTPException(404, f"No escalation {escalation_id} in your queue.")
+    return escalation
+
+
+@router.get("")
+def list_escalations(user: Agent, status: Annotated[str | None, Query(pattern="^(queued|claimed|closed)$")] = None):
+    with session_scope() as session:
+        return [public(e) for e in queue.listing(session, status, _visible(user))]
+
+
+@router.get("/{escalation_id}")
+def get_escalation(escalation_id: int, user: Agent) -> dict[str, Any]:
+    """The escalation with the whole transcript, the bot's reasons and what it considered."""
+    with session_scope() as session:
+        escalation = _load(session, escalation_id, user)
+        events = session.scalars(select(Event).where(
+            Event.conversation_id == escalation.conversation_id,
+            Event.kind.in_(["answer", "unsure", "escalated"])).order_by(Event.id)).all()
+        considered = list(dict.fromkeys(a for e in events for a in e.data.get("considered", [])))
+        return {
+            **public(escalation),
+            "transcript": [public_message(m) for m in conversations.transcript(session, escalation.conversation_id)],
+            "considered_articles": considered,
+            "evidence": [e.data.get("evidence", {}) for e in events if e.kind == "escalated"],
+        }
+
+
+@router.post("/{escalation_id}/claim")
+def claim(escalation_id: int, user: Agent, request: Request) -> dict[str, Any]:
+    with session_scope() as session:
+        _load(session, escalation_id, user)
+        try:
+            escalation = queue.claim(session, escalation_id, user.username)
+        except queue.ClaimConflict as error:
+            raise HTTPException(409, str(error)) from error
+        session.get(Conversation, escalation.conversation_id).status = "agent"
+        result = public(escalation)
+    _tell_rasa(request, escalation.conversation_id, "pause")
+    return result
+
+
+@router.post("/{escalation_id}/messages")
+def agent_message(escalation_id: int, body: CustomerMessage, user: Agent) -> dict[str, Any]:
+    with session_scope() as session:
+        escalation = _load(session, escalation_id, user)
+        if escalation.status != "claimed" or (escalation.claimed_by != user.username and user.role != "admin"):
+            raise HTTPException(409, "Claim this escalation before replying; it is not held by you.")
+        message = conversations.append(session, escalation.conversation_id, "agent", body.text,
+                                       {"agent": user.username})
+        return public_message(message)
+
+
+@router.post("/{escalation_id}/resolve")
+def resolve(escalation_id: int, body: Resolve, user: Agent, request: Request) -> dict[str, Any]:
+    with session_scope() as session:
+        escalation = _load(session, escalation_id, user)
+        if escalation.status == "claimed" and escalation.claimed_by != user.username and user.role != "admin":
+            raise HTTPException(409, f"{escalation.claimed_by} holds this escalation.")
+        try:
+            queue.close(session, escalation_id, user.username)
+        except queue.IllegalTransition as error:
+            raise HTTPException(409, str(error)) from error
+        conversation = session.get(Conversation, escalation.conversation_id)
+        conversation.status = "bot" if body.return_to_bot else "closed"
+        if body.return_to_bot:
+            conversations.append(session, conversation.id, "bot", RATING_PROMPT, {"buttons": RATING_BUTTONS})
+        log.record(session, conversation.id, "resolved", by=user.username, return_to_bot=body.return_to_bot)
+        result = {**public(escalation), "conversation_status": conversation.status}
+    if body.return_to_bot:
+        _tell_rasa(request, escalation.conversation_id, "resume")
+    return result
+
+
+def _tell_rasa(request: Request, conversation_id: str, event: str) -> None:
+    """Pause/resume the Rasa tracker too; the web app already routes by status, so a failure
+    here is logged rather than undoing the agent's action."""
+    try:
+        request.app.state.chat.rasa.append_event(conversation_id, {"event": event})
+    except RasaUnavailable as error:
+        logger.error("Could not %s Rasa conversation %s: %s", event, conversation_id, error)

@@ -1,0 +1,56 @@
+"""``/healthz``: each component checked for real, 503 when any is down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from candor.db import get_engine
+
+router = APIRouter()
+
+
+def _check_database() -> dict[str, Any]:
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"ok": True}
+    except Exception as error:  # any failure means "down"; the detail says which
+        return {"ok": False, "detail": f"database unreachable: {error.__class__.__name__}"}
+
+
+def _check_rasa(request: Request) -> dict[str, Any]:
+    rasa = request.app.state.chat.rasa
+    try:
+        status = rasa.status()
+        return {"ok": True, "url": rasa.base_url, "model": status.get("model_id")}
+    except httpx.HTTPError as error:
+        return {"ok": False, "url": rasa.base_url, "detail": f"Rasa server not answering: {error}"}
+
+
+def _check_actions(request: Request) -> dict[str, Any]:
+    url = request.app.state.settings.actions_url
+    try:
+        httpx.get(f"{url}/health", timeout=3).raise_for_status()
+        return {"ok": True, "url": url}
+    except httpx.HTTPError as error:
+        return {"ok": False, "url": url, "detail": f"action server not answering: {error}"}
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> JSONResponse:
+    components = {
+        "web": {"ok": True},
+        "rasa": _check_rasa(request),
+        "actions": _check_actions(request),
+        "database": _check_database(),
+    }
+    healthy = all(c["ok"] for c in components.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", "components": components},
+        status_code=200 if healthy else 503,
+    )
