@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from candor.settings import get_settings
 from knowledge.live import LiveKnowledge, build_live_knowledge
-from routing.policy import Router
+from routing.policy import Router, load_policy
 
 
 @dataclass
@@ -18,4 +18,5 @@ class Services:
 
 @lru_cache
 def default_services() -> Services:
-    return Services(knowledge=build_live_knowledge(get_settings()), router=Router())
+    settings = get_settings()
+    return Services(knowledge=build_live_knowledge(settings), router=Router(load_policy(settings.policy_file)))

@@ -31,11 +31,13 @@ def up() -> None:
     from candor.bootstrap import prepare_database
     from candor.supervisor import Stack, StackError
     from candor.training import ensure_model
+    from routing.policy import load_policy
 
     settings = get_settings()
     if not settings.rasa_token:
         settings.rasa_token = secrets.token_urlsafe(24)
     try:
+        load_policy(settings.policy_file)  # a bad policy stops here, not in a child's log
         prepare_database(settings, echo=console.print)
         model = ensure_model(settings, echo=console.print)
     except Exception as error:

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     calibration_file: Path = ROOT / "knowledge" / "calibration.yml"
     kb_refresh_interval_s: float = 1.0
     sample_kb: Path = ROOT / "knowledge" / "sample_kb.jsonl"
+    # Answer-or-escalate rules, teams, business hours and SLAs (see the comments in the file).
+    policy_file: Path = ROOT / "routing" / "policy.yml"
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -33,6 +33,7 @@ class Doc:
     good_for: tuple[str, ...] = ()
     poor_for: tuple[str, ...] = ()
     criteria: dict | None = None  # fit articles: household_min/max, uses, monthly_price
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Hit:
     score: float
     passage: str
     matched: str  # the unit of text that matched best: a question, the title or a passage
+    tags: tuple[str, ...] = ()  # routing sends some topics (by tag) to a person
 
 
 @dataclass
@@ -190,7 +192,7 @@ class KnowledgeSearch:
             passage = matched.text
         else:
             passage = first_paragraph(doc.body) or doc.title
-        return Hit(article_id, doc.title, doc.kind, doc.url, fused, passage, matched.text)
+        return Hit(article_id, doc.title, doc.kind, doc.url, fused, passage, matched.text, doc.tags)
 
 
 def _units_of(doc: Doc) -> list[_Unit]:
@@ -212,5 +214,6 @@ def doc_from_fields(data: dict) -> Doc:
         good_for=tuple((data.get("fit") or {}).get("good_for") or ()),
         poor_for=tuple((data.get("fit") or {}).get("poor_for") or ()),
         criteria=(data.get("fit") or {}).get("criteria"),
+        tags=tuple(data.get("tags") or ()),
     )
 

@@ -3,46 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from knowledge.search import SearchResult
+from routing.config import PolicyConfig, PolicyError, load_policy
 
-DEFAULT_POLICY = Path(__file__).with_name("policy.yml")
-
-
-class PolicyConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    always_human_intents: list[str] = ["request_human", "complain"]
-    min_intent_confidence: float = Field(0.55, ge=0, le=1)
-    offer_below_sentiment: float = Field(-0.5, ge=-1, le=1)
-    max_failures_in_a_row: int = Field(2, ge=1)
-    teams: dict[str, str] = {}
-    default_team: str = "general"
-    priorities: dict[str, int] = {}
-    default_priority: int = Field(3, ge=1, le=5)
-    sla_minutes: dict[int, int] = {1: 5, 2: 10, 3: 15, 4: 30, 5: 60}
-
-
-class PolicyError(ValueError):
-    pass
-
-
-def load_policy(path: Path = DEFAULT_POLICY) -> PolicyConfig:
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-        return PolicyConfig.model_validate(raw)
-    except (OSError, yaml.YAMLError) as error:
-        raise PolicyError(f"Cannot read routing policy {path}: {error}") from error
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
-        )
-        raise PolicyError(f"Routing policy {path} is invalid: {problems}") from error
+__all__ = ["Decision", "PolicyConfig", "PolicyError", "Router", "Turn", "load_policy"]
 
 
 @dataclass
@@ -54,6 +21,12 @@ class Turn:
     intent_confidence: float = 1.0
     sentiment: float = 0.0          # this message, VADER compound
     failures_in_a_row: int = 0      # unsure or unhelpful answers just before this turn
+    rephrased: bool = False         # the customer asked the previous question again in other words
+    text: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)  # from the business's site: vip, stage…
+    stage: str | None = None        # journey stage when known from the conversation itself
+    plan_price: float | None = None  # monthly price of the plan under discussion
+    now: datetime | None = None     # business hours are checked only when given
 
 
 @dataclass
@@ -63,6 +36,8 @@ class Decision:
     team: str = "general"
     priority: int = 3
     evidence: dict[str, Any] = field(default_factory=dict)
+    team_open: bool = True
+    opens_at: datetime | None = None  # when the team is next in, if it is closed now
 
 
 class Router:
@@ -70,40 +45,78 @@ class Router:
 
     def __init__(self, config: PolicyConfig | None = None) -> None:
         self.config = config or load_policy()
+        self._topic_patterns = {name: t.pattern() for name, t in self.config.human_topics.items()}
 
     def decide(self, turn: Turn) -> Decision:
-        reasons: list[str] = []
         evidence: dict[str, Any] = {}
-        trusted_intent = turn.intent if turn.intent_confidence >= self.config.min_intent_confidence else None
-        if trusted_intent in self.config.always_human_intents:
-            reasons.append("complaint" if trusted_intent == "complain" else "explicit_request")
-            evidence["intent"] = trusted_intent
-            return self._escalate("escalate", reasons, evidence, trusted_intent)
-        if turn.sentiment <= self.config.offer_below_sentiment:
-            reasons.append("negative_sentiment")
-            evidence["sentiment"] = round(turn.sentiment, 3)
-        if turn.failures_in_a_row >= self.config.max_failures_in_a_row:
-            reasons.append("repeated_failure")
-            evidence["failures_in_a_row"] = turn.failures_in_a_row
-        if reasons:
-            kind = turn.search.best.kind if turn.search and turn.search.best else trusted_intent
-            if turn.search is not None:
-                evidence["considered"] = [h.article_id for h in turn.search.hits[:3]]
-            return self._escalate("offer", reasons, evidence, kind)
+        confident = turn.search is not None and turn.search.decision == "answer"
         if turn.search is not None:
             evidence["confidence"] = round(turn.search.confidence, 4)
             evidence["considered"] = [h.article_id for h in turn.search.hits[:3]]
-            if turn.search.decision == "answer":
-                return Decision("answer", [], evidence=evidence)
-            reasons.append("low_confidence")
-            kind = turn.search.best.kind if turn.search.best else None
-            return self._escalate("offer", reasons, evidence, kind)
-        reasons.append("out_of_scope")
-        return self._escalate("offer", reasons, evidence, trusted_intent)
+        trusted_intent = turn.intent if turn.intent_confidence >= self.config.min_intent_confidence else None
+        if trusted_intent in self.config.always_human_intents:
+            evidence["intent"] = trusted_intent
+            reason = "complaint" if trusted_intent == "complain" else "explicit_request"
+            return self._escalate("escalate", [reason], evidence, turn, topic=trusted_intent)
+        topic = self.human_topic(turn.text, turn.search if confident else None)
+        if topic is not None:
+            evidence["topic"] = topic
+            return self._escalate("escalate", ["human_topic"], evidence, turn,
+                                  team=self.config.human_topics[topic].team)
 
-    def _escalate(self, action, reasons, evidence, topic) -> Decision:  # noqa: ANN001
-        team = self.config.teams.get(topic or "", self.config.default_team)
-        return Decision(action, reasons, team=team, priority=self.priority(reasons), evidence=evidence)
+        reasons: list[str] = []
+        if turn.sentiment <= self.config.offer_below_sentiment:
+            reasons.append("negative_sentiment")
+            evidence["sentiment"] = round(turn.sentiment, 3)
+        failures = turn.failures_in_a_row + (1 if turn.rephrased else 0)
+        if failures >= self.config.max_failures_in_a_row:
+            reasons.append("repeated_failure")
+            evidence["failures_in_a_row"] = failures
+            if turn.rephrased:
+                evidence["rephrased"] = True
+        kind = turn.search.best.kind if turn.search is not None and turn.search.best else trusted_intent
+        if reasons:
+            return self._escalate("offer", reasons, evidence, turn, topic=kind)
+        if confident:
+            team = self._high_value_team(turn, evidence)
+            if team is not None:
+                return self._escalate("offer", ["high_value_decision"], evidence, turn, team=team)
+            return Decision("answer", [], evidence=evidence)
+        reason = "low_confidence" if turn.search is not None else "out_of_scope"
+        return self._escalate("offer", [reason], evidence, turn, topic=kind)
+
+    def human_topic(self, text: str, confident: SearchResult | None) -> str | None:
+        """The first configured always-human topic the message or the sure answer is about."""
+        tags = set(confident.best.tags) if confident is not None and confident.best else set()
+        for name, topic in self.config.human_topics.items():
+            pattern = self._topic_patterns[name]
+            if tags & set(topic.tags) or (pattern is not None and text and pattern.search(text)):
+                return name
+        return None
+
+    def _high_value_team(self, turn: Turn, evidence: dict[str, Any]) -> str | None:
+        rule = self.config.customers.high_value
+        stage = turn.stage or turn.attributes.get("stage")
+        if rule is None or stage != rule.stage or turn.plan_price is None:
+            return None
+        if turn.plan_price < rule.min_monthly_price:
+            return None
+        evidence.update(stage=stage, plan_price=turn.plan_price)
+        return rule.team
+
+    def _escalate(self, action, reasons, evidence, turn, topic=None, team=None) -> Decision:  # noqa: ANN001
+        team = team or self.config.teams.get(topic or "", self.config.default_team)
+        priority = self.priority(reasons)
+        customers = self.config.customers
+        if str(turn.attributes.get(customers.vip_attribute, "")).lower() in {"true", "yes", "1"}:
+            priority = max(1, priority - customers.vip_priority_boost)
+            evidence["vip"] = True
+        decision = Decision(action, reasons, team=team, priority=priority, evidence=evidence)
+        if turn.now is not None and not self.config.business_hours.is_open(turn.now):
+            decision.team_open = False
+            decision.opens_at = self.config.business_hours.next_opening(turn.now)
+            evidence["team_open"] = False
+        return decision
 
     def priority(self, reasons: list[str]) -> int:
         """The most urgent priority any of the reasons carries (1 is the most urgent)."""

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from candor.db import DatabaseUnavailable
 from candor.settings import Settings, get_settings
-from routing.policy import Router
+from routing.policy import Router, load_policy
 from web import health
 from web.api import conversations, escalations, staff
 from web.chat import ChatService
@@ -20,7 +20,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Candor", version="0.1.0")
     app.state.settings = settings
     app.state.chat = ChatService(
-        RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s), Router()
+        RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s),
+        Router(load_policy(settings.policy_file)),
     )
     app.include_router(health.router)
     app.include_router(conversations.router)

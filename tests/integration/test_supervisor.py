@@ -13,10 +13,11 @@ import pytest
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def start_up(tmp_path, free_port) -> tuple[subprocess.Popen, dict[str, int], str]:
+def start_up(tmp_path, free_port, **extra_env: str) -> tuple[subprocess.Popen, dict[str, int], str]:
     ports = {"web": free_port(), "rasa": free_port(), "actions": free_port()}
     env = {
         **os.environ,
+        **extra_env,
         "CANDOR_VAR_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'candor.db'}",
         "CANDOR_WEB_PORT": str(ports["web"]),
@@ -53,7 +54,8 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
 def test_stopping_stops_every_process_cleanly(rasa_model, tmp_path, port, stop):
-    process, ports, output = start_up(tmp_path, port)
+    # A generated token can start with "-" (token_urlsafe); Rasa's argument parser must still take it.
+    process, ports, output = start_up(tmp_path, port, CANDOR_RASA_TOKEN="-starts-with-a-dash")
     assert f"http://127.0.0.1:{ports['web']}/healthz" in output
     assert "Loaded the sample knowledge base" in output
     assert httpx.get(f"http://127.0.0.1:{ports['web']}/healthz", timeout=10).status_code == 200

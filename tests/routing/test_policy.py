@@ -1,13 +1,19 @@
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from knowledge.search import Hit, SearchResult
+from routing.hours import describe_opening
 from routing.policy import PolicyError, Router, Turn, load_policy
 
 pytestmark = pytest.mark.unit
 
+LONDON = ZoneInfo("Europe/London")
 
-def result(decision: str, kind: str = "cost", confidence: float = 0.9) -> SearchResult:
-    hit = Hit("a", "A", kind, None, 0.8, "passage", "q")
+
+def result(decision: str, kind: str = "cost", confidence: float = 0.9, tags: tuple[str, ...] = ()) -> SearchResult:
+    hit = Hit("a", "A", kind, None, 0.8, "passage", "q", tags)
     return SearchResult("q", [hit], confidence, decision)
 
 
@@ -33,6 +39,31 @@ def result(decision: str, kind: str = "cost", confidence: float = 0.9) -> Search
         (Turn(result("answer"), "ask_cost", 0.9, failures_in_a_row=1), "answer", [], "general", 3),
         # An explicit request wins over everything else.
         (Turn(result("answer"), "request_human", 0.9, sentiment=-0.9), "escalate", ["explicit_request"], "general", 2),
+        # Topics a person always handles: by phrase in the message…
+        (Turn(result("answer"), "ask_cost", 0.9, text="I was charged twice for November"), "escalate",
+         ["human_topic"], "billing", 2),
+        (Turn(None, None, 0.0, text="Can you QUOTE for   multiple sites?"), "escalate", ["human_topic"], "sales", 2),
+        # …or by the tags of the article the bot is sure about (not one it is unsure of).
+        (Turn(result("answer", "howto", tags=("cancellation", "leaving")), "ask_howto", 0.9), "escalate",
+         ["human_topic"], "retention", 2),
+        (Turn(result("unsure", "howto", tags=("cancellation",)), "ask_howto", 0.9), "offer",
+         ["low_confidence"], "technical", 3),
+        # Whole words only: "disputed" is not "dispute", "quotes" is not "quote".
+        (Turn(result("answer"), "ask_cost", 0.9, text="famous quotes about undisputed speed"), "answer", [], "", 0),
+        # A rephrasing counts as a failure of the answer before it.
+        (Turn(result("answer"), "ask_cost", 0.9, failures_in_a_row=1, rephrased=True), "offer",
+         ["repeated_failure"], "billing", 2),
+        (Turn(result("answer"), "ask_cost", 0.9, rephrased=True), "answer", [], "", 0),
+        # Deciding on a dear plan: answer, and offer a person from sales.
+        (Turn(result("answer", "fit"), "check_fit", 0.9, attributes={"stage": "decision"}, plan_price=65.0), "offer",
+         ["high_value_decision"], "sales", 2),
+        (Turn(result("answer", "fit"), "check_fit", 0.9, stage="decision", plan_price=65.0), "offer",
+         ["high_value_decision"], "sales", 2),
+        (Turn(result("answer", "fit"), "check_fit", 0.9, stage="decision", plan_price=35.0), "answer", [], "", 0),
+        (Turn(result("answer", "fit"), "check_fit", 0.9, stage="awareness", plan_price=65.0), "answer", [], "", 0),
+        # VIPs wait less: one priority step more urgent.
+        (Turn(result("unsure"), None, 0.0, attributes={"vip": True}), "offer", ["low_confidence"], "billing", 2),
+        (Turn(None, "complain", 0.9, attributes={"vip": "true"}), "escalate", ["complaint"], "support", 1),
     ],
 )
 def test_decision_table(turn, action, reasons, team, priority):
@@ -40,6 +71,56 @@ def test_decision_table(turn, action, reasons, team, priority):
     assert (decision.action, decision.reasons) == (action, reasons)
     if action != "answer":
         assert (decision.team, decision.priority) == (team, priority)
+
+
+def test_the_shipped_policy_is_valid():
+    config = load_policy()
+    assert set(config.human_topics) >= {"cancellation", "billing_dispute", "custom_quote"}
+
+
+@pytest.mark.parametrize(
+    ("local_time", "open_now", "opens_at"),
+    [
+        (datetime(2026, 11, 23, 9, 0), True, None),                      # Monday morning
+        (datetime(2026, 11, 23, 20, 0), False, datetime(2026, 11, 24, 8, 0)),  # Monday, closing time
+        (datetime(2026, 11, 28, 16, 59), True, None),                    # Saturday, shorter hours
+        (datetime(2026, 11, 28, 17, 30), False, datetime(2026, 11, 30, 8, 0)),  # closed on Sunday
+        (datetime(2026, 12, 24, 21, 0), False, datetime(2026, 12, 28, 8, 0)),   # Christmas, Boxing Day, Sunday
+        (datetime(2026, 11, 23, 6, 0), False, datetime(2026, 11, 23, 8, 0)),
+    ],
+)
+def test_business_hours(local_time, open_now, opens_at):
+    now = local_time.replace(tzinfo=LONDON).astimezone(UTC)
+    decision = Router().decide(Turn(None, "request_human", 0.9, now=now))
+    assert decision.action == "escalate"  # closed or not, the request queues; nothing is lost
+    assert decision.team_open is open_now
+    expected = opens_at.replace(tzinfo=LONDON) if opens_at else None
+    assert decision.opens_at == expected
+
+
+def test_opening_described_in_the_business_time_zone():
+    now = datetime(2026, 11, 28, 17, 30, tzinfo=LONDON)
+    assert describe_opening(datetime(2026, 11, 30, 8, 0, tzinfo=LONDON), now) == "on Monday at 08:00"
+    assert describe_opening(datetime(2026, 11, 29, 9, 0, tzinfo=LONDON), now) == "tomorrow at 09:00"
+    assert describe_opening(datetime(2026, 11, 28, 19, 0, tzinfo=LONDON), now) == "at 19:00"
+    assert describe_opening(None, now) == "as soon as they can"
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("business_hours:\n  timezone: Mars/Olympus\n", "unknown time zone"),
+        ("business_hours:\n  weekly: {mon: '20:00-08:00'}\n", "closes before it opens"),
+        ("business_hours:\n  weekly: {funday: '08:00-20:00'}\n", "not a weekday"),
+        ("human_topics:\n  refunds: {team: billing}\n", "at least one of tags or phrases"),
+        ("priorities: {complaint: 0}\n", "priorities.complaint"),
+    ],
+)
+def test_policy_errors_say_what_is_wrong(tmp_path, text, complaint):
+    bad = tmp_path / "policy.yml"
+    bad.write_text(text)
+    with pytest.raises(PolicyError, match=complaint):
+        load_policy(bad)
 
 
 def test_invalid_policy_file_names_the_key(tmp_path):

@@ -1,0 +1,95 @@
+"""The routing policy's YAML file: read once at start-up, validated, errors name the key."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from routing.hours import BusinessHours
+
+DEFAULT_POLICY = Path(__file__).with_name("policy.yml")
+
+
+class HumanTopic(BaseModel):
+    """A topic a person always handles, recognised by the best article's tags or by phrases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: str
+    tags: list[str] = []
+    phrases: list[str] = []
+
+    @model_validator(mode="after")
+    def _recognisable(self) -> HumanTopic:
+        if not self.tags and not self.phrases:
+            raise ValueError("give at least one of tags or phrases, or the topic can never match")
+        return self
+
+    def pattern(self) -> re.Pattern[str] | None:
+        if not self.phrases:
+            return None
+        alternatives = "|".join(re.escape(p.lower()).replace(r"\ ", r"\s+") for p in self.phrases)
+        return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+
+
+class HighValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str = "decision"
+    min_monthly_price: float = Field(60.0, gt=0)
+    team: str = "sales"
+
+
+class Customers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vip_attribute: str = "vip"
+    vip_priority_boost: int = Field(1, ge=0, le=4)
+    high_value: HighValue | None = HighValue()
+
+
+class PolicyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    always_human_intents: list[str] = ["request_human", "complain"]
+    human_topics: dict[str, HumanTopic] = {}
+    min_intent_confidence: float = Field(0.55, ge=0, le=1)
+    offer_below_sentiment: float = Field(-0.5, ge=-1, le=1)
+    max_failures_in_a_row: int = Field(2, ge=1)
+    rephrase_similarity: float = Field(0.8, gt=0, le=1)
+    customers: Customers = Customers()
+    business_hours: BusinessHours = BusinessHours()
+    teams: dict[str, str] = {}
+    default_team: str = "general"
+    priorities: dict[str, int] = {}
+    default_priority: int = Field(3, ge=1, le=5)
+    sla_minutes: dict[int, int] = {1: 5, 2: 10, 3: 15, 4: 30, 5: 60}
+    sla_check_seconds: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _priorities_in_range(self) -> PolicyConfig:
+        for reason, priority in self.priorities.items():
+            if not 1 <= priority <= 5:
+                raise ValueError(f"priorities.{reason} is {priority}; use 1 (most urgent) … 5")
+        return self
+
+
+class PolicyError(ValueError):
+    pass
+
+
+def load_policy(path: Path | None = None) -> PolicyConfig:
+    path = path or DEFAULT_POLICY
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+        return PolicyConfig.model_validate(raw)
+    except (OSError, yaml.YAMLError) as error:
+        raise PolicyError(f"Cannot read routing policy {path}: {error}") from error
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors()
+        )
+        raise PolicyError(f"Routing policy {path} is invalid: {problems}") from error
