@@ -12,17 +12,28 @@ from actions.common import (
     FIT_BUTTONS,
     HELPFUL_BUTTONS,
     OFFER_BUTTONS,
+    SALES_OPENING,
+    connecting_text,
+    conversation_context,
     handoff_payload,
     intent_of,
-    wait_phrase,
+    offer_text,
+    previous_question,
+    wait_minutes,
 )
 from actions.services import Services, default_services
 from candor.db import session_scope
-from routing.policy import Turn
+from routing.policy import Decision, Turn
 from touchpoints import log
 from touchpoints.sentiment import sentiment
 
 logger = logging.getLogger(__name__)
+
+OPENINGS = {
+    "negative_sentiment": "I'm sorry this has been frustrating.",
+    "repeated_failure": "I'm sorry this has been frustrating.",
+    "high_value_decision": SALES_OPENING,
+}
 
 
 class ActionAnswerFromKb(Action):
@@ -39,54 +50,73 @@ class ActionAnswerFromKb(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        services = self.services
         text = tracker.latest_message.get("text") or ""
         intent, confidence = intent_of(tracker)
-        result = self.services.knowledge.search(text)
-        turn = Turn(result, intent, confidence, sentiment=sentiment(text),
-                    failures_in_a_row=_failures(tracker.sender_id))
-        decision = self.services.router.decide(turn)
+        result = services.knowledge.search(text)
+        rephrased = self._rephrased(tracker, text)
+        context = conversation_context(tracker.sender_id, rephrased)
+        now = services.clock()
+        turn = Turn(
+            result, intent, confidence, sentiment=sentiment(text),
+            failures_in_a_row=context.failures_in_a_row, rephrased=rephrased,
+            text=text, attributes=context.attributes, plan_price=self._plan_price(result), now=now,
+        )
+        decision = services.router.decide(turn)
         best = result.best
-        if decision.action == "answer" and best is not None:
-            source = {"article_id": best.article_id, "title": best.title, "url": best.url}
-            buttons = HELPFUL_BUTTONS + (FIT_BUTTONS if best.kind == "fit" else [])
+        sure = result.decision == "answer" and best is not None
+        source = {"article_id": best.article_id, "title": best.title, "url": best.url} if best else None
+        details = {"action": decision.action, "confidence": round(result.confidence, 4)}
+        if decision.action == "answer" and sure:
             dispatcher.utter_message(
                 text=f"{best.passage}\n\n(From “{best.title}”.) Was this helpful?",
-                buttons=buttons,
-                json_message={
-                    "sources": [source],
-                    "decision": {"action": "answer", "confidence": round(result.confidence, 4)},
-                },
+                buttons=HELPFUL_BUTTONS + (FIT_BUTTONS if best.kind == "fit" else []),
+                json_message={"sources": [source], "decision": details},
+            )
+        elif decision.action == "escalate":
+            wait = wait_minutes(services.router) if decision.team_open else None
+            topic = str(decision.evidence.get("topic", "")).replace("_", " ")
+            lead = f"That's a {topic} question, which a person from our {decision.team} team handles. "
+            meanwhile = f"\n\nWhile you wait, here's what our article says: {best.passage} (From “{best.title}”.)"
+            dispatcher.utter_message(
+                text=lead + connecting_text(decision, wait, now) + (meanwhile if sure else ""),
+                json_message={"sources": [source] if sure else [], "decision": details, **handoff_payload(decision)},
             )
         else:
-            wait = wait_phrase(self.services.router)
-            opening = (
-                "I'm sorry this has been frustrating."
-                if {"negative_sentiment", "repeated_failure"} & set(decision.reasons)
-                else "I'm not sure I have a good answer to that."
-            )
+            wait = wait_minutes(services.router) if decision.team_open else None
+            opening = next((OPENINGS[r] for r in decision.reasons if r in OPENINGS),
+                           "I'm not sure I have a good answer to that.")
+            offer = offer_text(opening, decision, wait, now, "you can ask me another way")
+            # A sure answer is still given; the offer comes with it rather than instead of it.
+            answer = f"{best.passage}\n\n(From “{best.title}”.)\n\n" if sure else ""
             dispatcher.utter_message(
-                text=(
-                    f"{opening} I can connect you with a person"
-                    + (f" ({wait}' wait)" if wait else "")
-                    + ", or you can ask me another way."
-                ),
+                text=answer + offer,
                 buttons=OFFER_BUTTONS,
-                json_message={"decision": {"action": decision.action, **handoff_payload(decision)["handoff"]}},
+                json_message={"sources": [source] if sure else [],
+                              "decision": {**details, **handoff_payload(decision)["handoff"]}},
             )
-        _record(tracker.sender_id, text, result, decision)
+        _record(tracker.sender_id, text, result, decision, rephrased)
         return []
 
+    def _rephrased(self, tracker: Tracker, text: str) -> bool:
+        previous = previous_question(tracker)
+        if previous is None or not text:
+            return False
+        similarity = self.services.knowledge.similarity(previous, text)
+        return similarity >= self.services.router.config.rephrase_similarity
 
-def _failures(conversation_id: str) -> int:
-    try:
-        with session_scope() as session:
-            return log.failures_in_a_row(session, conversation_id)
-    except Exception:  # without history the turn is judged on its own
-        logger.exception("Could not read the failure history of %s", conversation_id)
-        return 0
+    def _plan_price(self, result) -> float | None:  # noqa: ANN001
+        """The monthly price of the plan a sure answer is about, from its fit criteria."""
+        if result.decision != "answer" or result.best is None:
+            return None
+        for doc in self.services.knowledge.docs(result.best.kind):
+            if doc.article_id == result.best.article_id and doc.criteria:
+                price = doc.criteria.get("monthly_price")
+                return float(price) if price is not None else None
+        return None
 
 
-def _record(conversation_id: str, text: str, result, decision) -> None:  # noqa: ANN001
+def _record(conversation_id: str, text: str, result, decision: Decision, rephrased: bool) -> None:  # noqa: ANN001
     try:
         with session_scope() as session:
             log.record(
@@ -98,6 +128,7 @@ def _record(conversation_id: str, text: str, result, decision) -> None:  # noqa:
                 confidence=round(result.confidence, 4),
                 considered=[h.article_id for h in result.hits[:3]],
                 reasons=decision.reasons,
+                rephrased=rephrased,
             )
     except Exception:  # a logging failure must not break the chat; it is logged loudly
         logger.exception("Could not record the answer event for %s", conversation_id)

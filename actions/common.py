@@ -1,12 +1,18 @@
-"""Helpers shared by actions: reading the turn, telling the web app about a handoff."""
+"""Helpers shared by actions: reading the turn and the conversation, wording a handoff."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
 
+from routing.hours import describe_opening
 from routing.policy import Decision
+
+logger = logging.getLogger(__name__)
 
 HELPFUL_BUTTONS = [
     {"title": "Yes, that helped", "payload": "/feedback_helpful"},
@@ -17,24 +23,106 @@ OFFER_BUTTONS = [
     {"title": "Talk to a person", "payload": "/request_human"},
     {"title": "Keep trying with the bot", "payload": "/keep_bot"},
 ]
+SALES_OPENING = "It's a big decision, and a person from our sales team is happy to talk it through."
 
 
-def wait_phrase(router) -> str:  # noqa: ANN001
-    """'about N minutes' from recent queue history; empty when the database cannot say."""
+@dataclass
+class ConversationContext:
+    """What the database knows about the conversation, read in one short session."""
+
+    failures_in_a_row: int = 0
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def conversation_context(conversation_id: str, rephrased: bool = False) -> ConversationContext:
+    from candor.db import session_scope
+    from touchpoints import log
+    from touchpoints.models import Conversation
+
+    try:
+        with session_scope() as session:
+            conversation = session.get(Conversation, conversation_id)
+            return ConversationContext(
+                log.failures_in_a_row(session, conversation_id, latest_failed=rephrased),
+                dict(conversation.attributes or {}) if conversation else {},
+            )
+    except Exception:  # without history the turn is judged on its own; logged loudly
+        logger.exception("Could not read the history of %s", conversation_id)
+        return ConversationContext()
+
+
+def wait_minutes(router) -> int | None:  # noqa: ANN001
+    """Median recent wait in minutes; None when the database cannot say."""
     from candor.db import session_scope
     from routing.queue import estimated_wait_minutes
 
     try:
         with session_scope() as session:
-            minutes = estimated_wait_minutes(session, router.sla_minutes(router.config.default_priority))
+            return estimated_wait_minutes(session, router.sla_minutes(router.config.default_priority))
     except Exception:  # the estimate is a courtesy; never fail the turn over it
-        return ""
-    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+        return None
+
+
+def _minutes(n: int) -> str:
+    return f"about {n} minute{'s' if n != 1 else ''}"
+
+
+def connecting_text(decision: Decision, wait: int | None, now: datetime) -> str:
+    """What the customer reads when the conversation goes to the queue."""
+    if not decision.team_open:
+        return (
+            f"Our team is offline right now and back {describe_opening(decision.opens_at, now)}. "
+            "Your conversation is in their queue and they'll reply here. If you'd rather hear back by "
+            "e-mail, type your e-mail address and we'll follow up."
+        )
+    return (
+        "I'm connecting you with a person now"
+        + (f" (the wait is {_minutes(wait)} right now)" if wait else "")
+        + ". You'll see their reply here, and everything you type meanwhile reaches them."
+    )
+
+
+def offer_text(opening: str, decision: Decision, wait: int | None, now: datetime, alternative: str) -> str:
+    """An offer of a person, honest about the wait or about the team being away."""
+    if not decision.team_open:
+        return (
+            f"{opening} Our team is back {describe_opening(decision.opens_at, now)}: I can pass this to "
+            f"them now and they'll reply here or by e-mail, or {alternative}."
+        )
+    return (
+        f"{opening} I can connect you with a person"
+        + (f" (the wait is {_minutes(wait)} right now)" if wait else "")
+        + f", or {alternative}."
+    )
 
 
 def intent_of(tracker: Tracker) -> tuple[str | None, float]:
     intent = tracker.latest_message.get("intent") or {}
     return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def previous_question(tracker: Tracker) -> str | None:
+    """The customer's message before this one, skipping button payloads like '/keep_bot'."""
+    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    for text in reversed(texts[:-1]):
+        if text and not text.startswith("/"):
+            return text
+    return None
+
+
+def last_offer(tracker: Tracker) -> dict[str, Any] | None:
+    """The decision behind the bot's offer of a person, if it made one right before this turn."""
+    seen_current_turn = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_current_turn:
+                return None
+            seen_current_turn = True
+            continue
+        decision = ((event.get("data") or {}).get("custom") or {}).get("decision") or {}
+        if event.get("event") == "bot" and decision.get("action") == "offer":
+            return decision
+    return None
 
 
 def handoff_payload(decision: Decision) -> dict[str, Any]:

@@ -8,8 +8,10 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import OFFER_BUTTONS, SALES_OPENING, conversation_context, handoff_payload, offer_text, wait_minutes
 from actions.services import Services, default_services
 from knowledge.fit import Profile, assess, parse_budget, parse_household, parse_use, recommend_text
+from routing.policy import Turn
 
 FORM_SLOTS = ("fit_household", "fit_use", "fit_budget")
 
@@ -52,14 +54,30 @@ class ActionRecommendPlan(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        docs = (self._services or default_services()).knowledge.docs(kind="fit")
+        services = self._services or default_services()
+        docs = services.knowledge.docs(kind="fit")
         budget = tracker.get_slot("fit_budget")
         profile = Profile(
             household=int(tracker.get_slot("fit_household") or 1),
             use=tracker.get_slot("fit_use") or "everyday",
             budget=None if budget in (None, "any") else float(budget),
         )
-        text, doc = recommend_text(assess(profile, docs), tracker.get_slot("plan"))
+        assessments = assess(profile, docs)
+        text, doc = recommend_text(assessments, tracker.get_slot("plan"))
         sources = [{"article_id": doc.article_id, "title": doc.title, "url": doc.url}] if doc else []
-        dispatcher.utter_message(text=text, json_message={"sources": sources, "decision": {"action": "answer"}})
+        # Finishing the fit questions is the decision stage; a dear plan earns a sales offer.
+        now = services.clock()
+        offer = services.router.high_value_offer(Turn(
+            stage="decision", plan_price=assessments[0].price if assessments else None,
+            attributes=conversation_context(tracker.sender_id).attributes, now=now,
+        ))
+        if offer is None:
+            dispatcher.utter_message(text=text, json_message={"sources": sources, "decision": {"action": "answer"}})
+        else:
+            wait = wait_minutes(services.router) if offer.team_open else None
+            dispatcher.utter_message(
+                text=f"{text}\n\n" + offer_text(SALES_OPENING, offer, wait, now, "carry on with me"),
+                buttons=OFFER_BUTTONS,
+                json_message={"sources": sources, "decision": {"action": "offer", **handoff_payload(offer)["handoff"]}},
+            )
         return [SlotSet(slot, None) for slot in FORM_SLOTS]

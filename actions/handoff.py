@@ -7,56 +7,75 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import OFFER_BUTTONS, handoff_payload, intent_of, wait_phrase
+from actions.common import (
+    OFFER_BUTTONS,
+    connecting_text,
+    conversation_context,
+    handoff_payload,
+    intent_of,
+    last_offer,
+    offer_text,
+    wait_minutes,
+)
 from actions.services import Services, default_services
 from routing.policy import Turn
 
 
-class ActionEscalate(Action):
+class _RoutingAction(Action):
     def __init__(self, services: Services | None = None) -> None:
         self._services = services
 
+    @property
+    def services(self) -> Services:
+        return self._services or default_services()
+
+    def decide(self, tracker: Tracker):  # noqa: ANN201 - (Decision, now)
+        intent, confidence = intent_of(tracker)
+        now = self.services.clock()
+        attributes = conversation_context(tracker.sender_id).attributes
+        turn = Turn(intent=intent, intent_confidence=confidence, attributes=attributes, now=now)
+        return self.services.router.decide(turn), now
+
+
+class ActionEscalate(_RoutingAction):
     def name(self) -> str:
         return "action_escalate"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent, confidence = intent_of(tracker)
-        router = (self._services or default_services()).router
-        decision = router.decide(Turn(intent=intent, intent_confidence=confidence))
+        router = self.services.router
+        decision, now = self.decide(tracker)
         if decision.action != "escalate":
             # Reached by a button or a story rather than a confident request: still the
             # customer's explicit choice, so honour it.
             decision.action, decision.reasons = "escalate", ["explicit_request"]
-            decision.priority = router.priority(decision.reasons)
-        wait = wait_phrase(router)
-        dispatcher.utter_message(
-            text="I'm connecting you with a person now"
-            + (f" (the wait is {wait} right now)" if wait else "")
-            + ". You'll see their reply here, and everything you type meanwhile reaches them.",
-            json_message=handoff_payload(decision),
-        )
+            decision.priority = min(decision.priority, router.priority(decision.reasons))
+        offer = last_offer(tracker)
+        if offer is not None:
+            # Accepting the bot's offer: the person sees why it was made, the right team takes it.
+            decision.reasons = list(dict.fromkeys([*decision.reasons, *offer.get("reasons", [])]))
+            decision.team = offer.get("team") or decision.team
+            decision.priority = min(decision.priority, int(offer.get("priority") or decision.priority))
+            decision.evidence = {**offer.get("evidence", {}), **decision.evidence}
+        wait = wait_minutes(router) if decision.team_open else None
+        dispatcher.utter_message(text=connecting_text(decision, wait, now), json_message=handoff_payload(decision))
         return []
 
 
-class ActionOfferHandoff(Action):
-    def __init__(self, services: Services | None = None) -> None:
-        self._services = services
-
+class ActionOfferHandoff(_RoutingAction):
     def name(self) -> str:
         return "action_offer_handoff"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        wait = wait_phrase((self._services or default_services()).router)
+        decision, now = self.decide(tracker)
+        wait = wait_minutes(self.services.router) if decision.team_open else None
+        text = offer_text("That's outside what I can help with.", decision, wait, now,
+                          "you can ask me something about Kestrel Fibre")
         dispatcher.utter_message(
-            text=(
-                "That's outside what I can help with. I can connect you with a person"
-                + (f" ({wait}' wait)" if wait else "")
-                + ", or you can ask me something about Kestrel Fibre."
-            ),
+            text=text,
             buttons=OFFER_BUTTONS,
             json_message={"decision": {"action": "offer", "reasons": ["out_of_scope"]}},
         )

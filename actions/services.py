@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from candor.settings import get_settings
@@ -14,6 +16,8 @@ from routing.policy import Router, load_policy
 class Services:
     knowledge: LiveKnowledge
     router: Router
+    # Business hours depend on the time; tests pin it.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @lru_cache

@@ -62,6 +62,9 @@ class LiveKnowledge:
         self.refresh()
         return self.search_index.docs(kind)
 
+    def similarity(self, a: str, b: str) -> float:
+        return self.search_index.similarity(a, b)
+
 
 def build_live_knowledge(settings) -> LiveKnowledge:  # noqa: ANN001
     from knowledge.calibration import load_calibration

@@ -154,6 +154,11 @@ class KnowledgeSearch:
                 self._head = ArticleHead(vectors, labels, len(self._order))
             self._stale = False
 
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine similarity of two texts (the embeddings are unit length)."""
+        vectors = self.embedder.encode([a, b])
+        return float(vectors[0] @ vectors[1])
+
     def search(self, query: str, k: int = 5) -> SearchResult:
         vector = self.embedder.encode_query(query)
         return self.search_vector(query, vector, k)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -51,7 +51,7 @@ class BusinessHours(BaseModel):
         return value
 
     def _local(self, when: datetime) -> datetime:
-        aware = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        aware = when if when.tzinfo else when.replace(tzinfo=UTC)
         return aware.astimezone(ZoneInfo(self.timezone))
 
     def _span_on(self, day: date) -> tuple[time, time] | None:
@@ -85,7 +85,7 @@ def describe_opening(opens: datetime | None, now: datetime) -> str:
     """'at 08:00', 'tomorrow at 08:00', 'on Monday at 09:00' — in the business's local time."""
     if opens is None:
         return "as soon as they can"
-    local_now = now.astimezone(opens.tzinfo) if now.tzinfo else now.replace(tzinfo=timezone.utc).astimezone(opens.tzinfo)
+    local_now = now.astimezone(opens.tzinfo) if now.tzinfo else now.replace(tzinfo=UTC).astimezone(opens.tzinfo)
     days = (opens.date() - local_now.date()).days
     clock = opens.strftime("%H:%M")
     if days <= 0:

@@ -20,8 +20,8 @@ class Turn:
     intent: str | None = None
     intent_confidence: float = 1.0
     sentiment: float = 0.0          # this message, VADER compound
-    failures_in_a_row: int = 0      # unsure or unhelpful answers just before this turn
-    rephrased: bool = False         # the customer asked the previous question again in other words
+    failures_in_a_row: int = 0      # unsure or unhelpful answers in a row, a rephrasing now included
+    rephrased: bool = False         # this message asks the previous one again in other words
     text: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)  # from the business's site: vip, stage…
     stage: str | None = None        # journey stage when known from the conversation itself
@@ -68,20 +68,16 @@ class Router:
         if turn.sentiment <= self.config.offer_below_sentiment:
             reasons.append("negative_sentiment")
             evidence["sentiment"] = round(turn.sentiment, 3)
-        failures = turn.failures_in_a_row + (1 if turn.rephrased else 0)
-        if failures >= self.config.max_failures_in_a_row:
+        if turn.failures_in_a_row >= self.config.max_failures_in_a_row:
             reasons.append("repeated_failure")
-            evidence["failures_in_a_row"] = failures
+            evidence["failures_in_a_row"] = turn.failures_in_a_row
             if turn.rephrased:
                 evidence["rephrased"] = True
         kind = turn.search.best.kind if turn.search is not None and turn.search.best else trusted_intent
         if reasons:
             return self._escalate("offer", reasons, evidence, turn, topic=kind)
         if confident:
-            team = self._high_value_team(turn, evidence)
-            if team is not None:
-                return self._escalate("offer", ["high_value_decision"], evidence, turn, team=team)
-            return Decision("answer", [], evidence=evidence)
+            return self.high_value_offer(turn, evidence) or Decision("answer", [], evidence=evidence)
         reason = "low_confidence" if turn.search is not None else "out_of_scope"
         return self._escalate("offer", [reason], evidence, turn, topic=kind)
 
@@ -94,15 +90,16 @@ class Router:
                 return name
         return None
 
-    def _high_value_team(self, turn: Turn, evidence: dict[str, Any]) -> str | None:
+    def high_value_offer(self, turn: Turn, evidence: dict[str, Any] | None = None) -> Decision | None:
+        """An offer of a person from sales to a customer deciding on a dear plan, else None."""
         rule = self.config.customers.high_value
         stage = turn.stage or turn.attributes.get("stage")
         if rule is None or stage != rule.stage or turn.plan_price is None:
             return None
         if turn.plan_price < rule.min_monthly_price:
             return None
-        evidence.update(stage=stage, plan_price=turn.plan_price)
-        return rule.team
+        evidence = {**(evidence or {}), "stage": stage, "plan_price": turn.plan_price}
+        return self._escalate("offer", ["high_value_decision"], evidence, turn, team=rule.team)
 
     def _escalate(self, action, reasons, evidence, turn, topic=None, team=None) -> Decision:  # noqa: ANN001
         team = team or self.config.teams.get(topic or "", self.config.default_team)

@@ -25,11 +25,12 @@ def last_event(session: Session, conversation_id: str, kind: str) -> Event | Non
     )
 
 
-def failures_in_a_row(session: Session, conversation_id: str, look_back: int = 10) -> int:
-    """Unsure answers and answers marked unhelpful, counted back from the latest turn.
+def failures_in_a_row(session: Session, conversation_id: str, latest_failed: bool = False, look_back: int = 10) -> int:
+    """Unsure answers and answers that did not help, counted back from the latest turn.
 
-    An answer and the "No, it didn't" click about it are one failure; a helpful click or an
-    answer nobody complained about ends the run.
+    An answer failed when the customer clicked "No, it didn't" or asked the same thing again
+    in other words (the next turn's event says ``rephrased``; ``latest_failed`` says it of the
+    turn being decided now). A helpful click or an answer nobody pushed back on ends the run.
     """
     events = session.scalars(
         select(Event)
@@ -37,16 +38,15 @@ def failures_in_a_row(session: Session, conversation_id: str, look_back: int = 1
         .order_by(Event.id.desc())
         .limit(look_back)
     )
-    count, judged_answer = 0, False
+    count, failed_next = 0, latest_failed
     for event in events:
         if event.kind == "feedback":
             if event.data.get("helpful"):
                 break
-            count, judged_answer = count + 1, True
-        elif event.kind == "unsure":
-            count, judged_answer = count + 1, False
-        elif judged_answer:
-            judged_answer = False
-        else:
+            failed_next = True
+            continue
+        if event.kind == "answer" and not failed_next:
             break
+        count += 1
+        failed_next = bool(event.data.get("rephrased"))
     return count

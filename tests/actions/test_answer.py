@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from rasa_sdk import Tracker
@@ -37,7 +38,9 @@ DOCS = [
 def action(embedder):
     search = KnowledgeSearch(embedder, load_calibration())
     search.upsert(DOCS)
-    return ActionAnswerFromKb(Services(knowledge=search, router=Router()))
+    # Monday mid-morning in London: the team is in, so the wording does not depend on the clock.
+    monday = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    return ActionAnswerFromKb(Services(knowledge=search, router=Router(), clock=lambda: monday))
 
 
 def tracker(text: str, intent: str, confidence: float = 0.9) -> Tracker:

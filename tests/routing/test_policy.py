@@ -50,10 +50,6 @@ def result(decision: str, kind: str = "cost", confidence: float = 0.9, tags: tup
          ["low_confidence"], "technical", 3),
         # Whole words only: "disputed" is not "dispute", "quotes" is not "quote".
         (Turn(result("answer"), "ask_cost", 0.9, text="famous quotes about undisputed speed"), "answer", [], "", 0),
-        # A rephrasing counts as a failure of the answer before it.
-        (Turn(result("answer"), "ask_cost", 0.9, failures_in_a_row=1, rephrased=True), "offer",
-         ["repeated_failure"], "billing", 2),
-        (Turn(result("answer"), "ask_cost", 0.9, rephrased=True), "answer", [], "", 0),
         # Deciding on a dear plan: answer, and offer a person from sales.
         (Turn(result("answer", "fit"), "check_fit", 0.9, attributes={"stage": "decision"}, plan_price=65.0), "offer",
          ["high_value_decision"], "sales", 2),

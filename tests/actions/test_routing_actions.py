@@ -1,0 +1,138 @@
+"""Routing as customers meet it: topics for a person, hours, rephrasing, VIPs, accepted offers."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.answer import ActionAnswerFromKb
+from actions.handoff import ActionEscalate
+from actions.services import Services
+from knowledge.calibration import load_calibration
+from knowledge.search import Doc, KnowledgeSearch
+from routing.policy import Router
+from touchpoints import conversations
+from touchpoints.models import Event
+
+pytestmark = pytest.mark.unit
+
+MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+SUNDAY_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+DOCS = [
+    Doc("installation-fee", "How much does installation cost?", "cost",
+        "Installation is free on a 12-month contract and £60 on rolling monthly.",
+        ("how much is installation", "is there a setup fee", "installation price")),
+    Doc("how-to-cancel", "How do I cancel?", "howto",
+        "Call us or use your account page, giving 30 days' notice.",
+        ("how do i cancel", "i want to leave kestrel", "how much notice to leave"), tags=("cancellation", "leaving")),
+    Doc("max-900-fit", "Is Max 900 right for you?", "fit",
+        "Max 900 suits big households that game and stream at once; it is more than most people need.",
+        ("is max 900 right for me", "should i get max 900", "is max 900 worth it"),
+        product="max-900", criteria={"household_min": 4, "uses": ["gaming"], "monthly_price": 65.0}),
+]
+
+
+@pytest.fixture(scope="module")
+def search(embedder):
+    index = KnowledgeSearch(embedder, load_calibration())
+    index.upsert(DOCS)
+    return index
+
+
+def services(search, when=MONDAY_MORNING) -> Services:
+    return Services(knowledge=search, router=Router(), clock=lambda: when)
+
+
+def tracker(text: str, intent: str = "ask_cost", confidence: float = 0.9, sender: str | None = None,
+            earlier: list[dict] | None = None) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}
+    return Tracker(
+        sender_id=sender or str(uuid.uuid4()), slots={}, latest_message=latest,
+        events=[*(earlier or []), {"event": "user", **latest}], paused=False, followup_action=None,
+        active_loop={}, latest_action_name="action_listen",
+    )
+
+
+def run(action, tracker_) -> dict:
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, tracker_, {}))
+    [message] = dispatcher.messages
+    return message
+
+
+def test_a_cancellation_goes_to_retention_with_the_article_to_read_meanwhile(search):
+    message = run(ActionAnswerFromKb(services(search)), tracker("how do I cancel my contract?", "ask_howto"))
+    handoff = message["custom"]["handoff"]
+    assert (handoff["reasons"], handoff["team"], handoff["evidence"]["topic"]) == (
+        ["human_topic"], "retention", "cancellation")
+    assert "retention team" in message["text"]
+    assert "giving 30 days' notice" in message["text"]  # the honest answer, while they wait
+
+
+def test_outside_business_hours_the_customer_hears_when_the_team_is_back(search):
+    message = run(ActionAnswerFromKb(services(search, SUNDAY_NOON)),
+                  tracker("can you recommend a thai restaurant in york", "nlu_fallback", 0.2))
+    assert "Our team is back tomorrow at 08:00" in message["text"]
+    assert "about" not in message["text"]  # no made-up wait while nobody is in
+    assert message["custom"]["decision"]["evidence"]["team_open"] is False
+
+
+def test_asking_the_same_thing_again_in_other_words_ends_in_an_offer(search, session):
+    action = ActionAnswerFromKb(services(search))
+    sender = str(uuid.uuid4())
+    asked = ["how much does installation cost?", "what does installation cost?", "what is the cost of installation?"]
+    history: list[dict] = []
+    decisions = []
+    for text in asked:
+        message = run(action, tracker(text, sender=sender, earlier=history))
+        decisions.append(message["custom"]["decision"])
+        history += [{"event": "user", "text": text}, {"event": "bot", "text": message["text"]}]
+    assert [d["action"] for d in decisions] == ["answer", "answer", "offer"]
+    assert decisions[2]["reasons"] == ["repeated_failure"]
+    assert decisions[2]["evidence"]["rephrased"] is True
+    recorded = session.scalars(select(Event).where(Event.conversation_id == sender, Event.kind == "answer")).all()
+    assert [e.data["rephrased"] for e in recorded] == [False, True]
+
+
+def test_a_new_question_is_not_a_rephrasing(search):
+    message = run(ActionAnswerFromKb(services(search)), tracker(
+        "how do I leave kestrel", "ask_howto", earlier=[{"event": "user", "text": "how much is installation"}]))
+    assert "rephrased" not in message["custom"]["decision"].get("evidence", {})
+
+
+def test_a_vip_deciding_on_a_dear_plan_gets_the_answer_and_a_sales_offer(search, session):
+    conversation, _ = conversations.create(session, {"stage": "decision", "vip": True})
+    session.commit()
+    message = run(ActionAnswerFromKb(services(search)),
+                  tracker("is max 900 right for me?", "check_fit", sender=conversation.id))
+    decision = message["custom"]["decision"]
+    assert (decision["action"], decision["reasons"], decision["team"]) == ("offer", ["high_value_decision"], "sales")
+    assert decision["priority"] == 1  # high-value 2, one step more urgent for a VIP
+    assert message["text"].startswith("Max 900 suits big households")
+    assert [b["payload"] for b in message["buttons"]] == ["/request_human", "/keep_bot"]
+
+
+def test_accepting_the_offer_queues_for_the_team_that_offered(search):
+    offer = {"action": "offer", "reasons": ["high_value_decision"], "team": "sales", "priority": 2,
+             "evidence": {"plan_price": 65.0}}
+    earlier = [{"event": "user", "text": "is max 900 right for me?"},
+               {"event": "bot", "text": "…", "data": {"custom": {"decision": offer}}}]
+    message = run(ActionEscalate(services(search)), tracker("/request_human", "request_human", 1.0, earlier=earlier))
+    handoff = message["custom"]["handoff"]
+    assert handoff["reasons"] == ["explicit_request", "high_value_decision"]
+    assert handoff["team"] == "sales"
+    assert handoff["evidence"]["plan_price"] == 65.0
+
+
+def test_an_old_offer_does_not_steer_a_later_request(search):
+    offer = {"action": "offer", "reasons": ["high_value_decision"], "team": "sales", "priority": 2}
+    earlier = [{"event": "bot", "text": "…", "data": {"custom": {"decision": offer}}},
+               {"event": "user", "text": "no thanks, how do I pay?"}, {"event": "bot", "text": "By card."}]
+    message = run(ActionEscalate(services(search)), tracker("I want a human", "request_human", 0.95, earlier=earlier))
+    assert message["custom"]["handoff"]["reasons"] == ["explicit_request"]
+    assert message["custom"]["handoff"]["team"] == "general"
