@@ -49,6 +49,7 @@ def child_env(settings: Settings) -> dict[str, str]:
             "CANDOR_WEB_PORT": str(settings.web_port),
             "CANDOR_HOST": settings.host,
             "CANDOR_ACTIONS_WEBHOOK": f"{settings.actions_url}/webhook",
+            "CANDOR_POLICY_FILE": str(settings.policy_file),
             "CANDOR_TRACKER_DIALECT": "sqlite",
             "CANDOR_TRACKER_DB": str(settings.var_dir / "rasa-tracker.db"),
             **RASA_OFFLINE,

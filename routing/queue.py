@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -80,9 +80,13 @@ def enqueue(
     reasons: list[str],
     team: str,
     priority: int,
-    sla_minutes: int,
+    sla_minutes: float,
+    sla_start: datetime | None = None,
 ) -> Escalation:
-    """Queue the conversation, or add reasons to the escalation it already has."""
+    """Queue the conversation, or add reasons to the escalation it already has.
+
+    ``sla_start`` is when the SLA clock starts (the next opening, outside business hours).
+    """
     existing = open_escalation(session, conversation_id)
     if existing is not None:
         existing.reasons = list(dict.fromkeys([*existing.reasons, *reasons]))
@@ -95,7 +99,7 @@ def enqueue(
         team=team,
         priority=priority,
         created_at=now,
-        sla_due_at=now + timedelta(minutes=sla_minutes),
+        sla_due_at=(sla_start or now) + timedelta(minutes=sla_minutes),
     )
     session.add(escalation)
     session.flush()

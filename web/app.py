@@ -2,31 +2,65 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from candor.db import DatabaseUnavailable
+from candor.db import DatabaseUnavailable, session_scope, utcnow
 from candor.settings import Settings, get_settings
+from routing import service_level
 from routing.policy import Router, load_policy
 from web import health
-from web.api import conversations, escalations, staff
+from web.api import conversations, escalations, follow_ups, staff
 from web.chat import ChatService
 from web.rasa_client import RasaClient
+
+logger = logging.getLogger(__name__)
+
+
+async def _watch_service_levels(interval_s: float) -> None:
+    """Every interval, tell customers whose escalation nobody claimed in time (see routing.service_level)."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(check_service_levels)
+        except Exception:  # the database may be briefly away; the next round catches up
+            logger.exception("Service-level check failed; retrying in %.0f s", interval_s)
+
+
+def check_service_levels() -> int:
+    with session_scope() as session:
+        return len(service_level.notify_breaches(session, utcnow()))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Candor", version="0.1.0")
+    router = Router(load_policy(settings.policy_file))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):  # noqa: ANN202
+        watcher = asyncio.create_task(_watch_service_levels(router.config.sla_check_seconds))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+
+    app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.chat = ChatService(
-        RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s),
-        Router(load_policy(settings.policy_file)),
+        RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s), router
     )
     app.include_router(health.router)
     app.include_router(conversations.router)
     app.include_router(staff.router)
     app.include_router(escalations.router)
+    app.include_router(follow_ups.customer_router)
+    app.include_router(follow_ups.staff_router)
 
     @app.exception_handler(DatabaseUnavailable)
     async def _database_down(_: Request, error: DatabaseUnavailable) -> JSONResponse:

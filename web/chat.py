@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakValueDictionary
 
-from candor.db import session_scope
-from routing import queue
+from candor.db import session_scope, utcnow
+from routing import queue, service_level
 from routing.policy import Router
 from touchpoints import conversations, log
 from touchpoints.models import Conversation
@@ -54,6 +54,11 @@ class ChatService:
                 current = session.get(Conversation, conversation.id)
                 conversations.append(session, current.id, "customer", text)
                 status = current.status
+                email = service_level.find_email(text) if status == "queued" else None
+                if email:
+                    # Waiting customers were told they can leave an address instead of waiting.
+                    _, ack = service_level.leave_follow_up(session, current.id, email)
+                    return TurnResult([public_message(ack)], status)
             if status != "bot":
                 return TurnResult([], status)
             try:
@@ -100,6 +105,7 @@ class ChatService:
             team=team or self.router.config.default_team,
             priority=priority,
             sla_minutes=self.router.sla_minutes(priority),
+            sla_start=service_level.sla_clock_start(self.router.config.business_hours, utcnow()),
         )
         if conversation.status == "bot":
             conversation.status = "queued"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 
 def free_port() -> int:
@@ -21,6 +23,19 @@ def port():
     return free_port
 
 
+def always_open_policy(var: Path) -> Path:
+    """The shipped policy with the team always in, so what the bot says does not depend on the hour
+    the tests run (business hours are covered by the policy's own tests)."""
+    from routing.config import DEFAULT_POLICY
+
+    policy = yaml.safe_load(DEFAULT_POLICY.read_text())
+    policy["business_hours"] = {"timezone": "UTC"}
+    var.mkdir(parents=True, exist_ok=True)
+    path = var / "policy.yml"
+    path.write_text(yaml.safe_dump(policy))
+    return path
+
+
 @pytest.fixture(scope="session")
 def stack_settings(database):
     """The stack gets a database of its own, so unit tests keep an empty one."""
@@ -28,7 +43,7 @@ def stack_settings(database):
 
     var = get_settings().var_dir / "stack"
     return Settings(
-        var_dir=var, database_url=f"sqlite:///{var / 'candor.db'}",
+        var_dir=var, database_url=f"sqlite:///{var / 'candor.db'}", policy_file=always_open_policy(var),
         rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
         rasa_token=secrets.token_urlsafe(16),
     )

@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from candor.db import session_scope
 from routing import queue
-from routing.models import Escalation
+from routing.models import Escalation, FollowUp
 from routing.staff import User
 from touchpoints import conversations, log
 from touchpoints.models import Conversation, Event
 from web.api.conversations import CustomerMessage
-from web.api.staff import require
+from web.api.follow_ups import public as follow_up_public
+from web.api.staff import require, visible_teams
 from web.chat import public_message
 from web.rasa_client import RasaUnavailable
 
@@ -39,17 +40,13 @@ def public(escalation: Escalation) -> dict[str, Any]:
         "priority": escalation.priority, "team": escalation.team, "reasons": escalation.reasons,
         "claimed_by": escalation.claimed_by, "created_at": escalation.created_at.isoformat() + "Z",
         "sla_due_at": escalation.sla_due_at.isoformat() + "Z",
+        "sla_breached": escalation.sla_breached_at is not None,
     }
-
-
-def _visible(user: User) -> list[str] | None:
-    """Agents see their teams (all teams if none are set); admins see everything."""
-    return None if user.role == "admin" or not user.teams else list(user.teams)
 
 
 def _load(session, escalation_id: int, user: User) -> Escalation:  # noqa: ANN001
     escalation = session.get(Escalation, escalation_id)
-    teams = _visible(user)
+    teams = visible_teams(user)
     if escalation is None or (teams is not None and escalation.team not in teams):
         raise HTTPException(404, f"No escalation {escalation_id} in your queue.")
     return escalation
@@ -58,7 +55,7 @@ def _load(session, escalation_id: int, user: User) -> Escalation:  # noqa: ANN00
 @router.get("")
 def list_escalations(user: Agent, status: Annotated[str | None, Query(pattern="^(queued|claimed|closed)$")] = None):
     with session_scope() as session:
-        return [public(e) for e in queue.listing(session, status, _visible(user))]
+        return [public(e) for e in queue.listing(session, status, visible_teams(user))]
 
 
 @router.get("/{escalation_id}")
@@ -75,6 +72,8 @@ def get_escalation(escalation_id: int, user: Agent) -> dict[str, Any]:
             "transcript": [public_message(m) for m in conversations.transcript(session, escalation.conversation_id)],
             "considered_articles": considered,
             "evidence": [e.data.get("evidence", {}) for e in events if e.kind == "escalated"],
+            "follow_ups": [follow_up_public(f) for f in session.scalars(
+                select(FollowUp).where(FollowUp.conversation_id == escalation.conversation_id))],
         }
 
 

@@ -47,3 +47,8 @@ def require(*roles: str) -> Callable[..., User]:
         return user
 
     return check
+
+
+def visible_teams(user: User) -> list[str] | None:
+    """Agents see their teams (all teams if none are set); admins see everything."""
+    return None if user.role == "admin" or not user.teams else list(user.teams)
