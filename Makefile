@@ -4,12 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 RASA_VENV := .venv-rasa
 
+BROWSER := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 .PHONY: run test setup eval lint clean
 
 run: setup
 	$(VENV)/bin/candor up
 
-test: setup
+test: setup $(BROWSER)
 	$(VENV)/bin/pytest
 
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
@@ -27,6 +30,11 @@ $(RASA_VENV)/.installed: bot/rasa-runtime.lock
 	test -x $(RASA_VENV)/bin/python || $(PYTHON) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r bot/rasa-runtime.lock
 	touch $@
+
+# Browser tests drive Debian's Chromium: Playwright cannot download its own browser here.
+$(BROWSER):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+	  ($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
 eval: setup
 	for set in clinc150 banking77-oos; do \

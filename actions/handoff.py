@@ -21,7 +21,9 @@ from actions.services import Services, default_services
 from routing.policy import Turn
 
 
-class _RoutingAction(Action):
+class _Routing:
+    """Shared by the routing actions; not an Action itself (rasa_sdk registers every Action subclass)."""
+
     def __init__(self, services: Services | None = None) -> None:
         self._services = services
 
@@ -37,7 +39,7 @@ class _RoutingAction(Action):
         return self.services.router.decide(turn), now
 
 
-class ActionEscalate(_RoutingAction):
+class ActionEscalate(_Routing, Action):
     def name(self) -> str:
         return "action_escalate"
 
@@ -63,7 +65,7 @@ class ActionEscalate(_RoutingAction):
         return []
 
 
-class ActionOfferHandoff(_RoutingAction):
+class ActionOfferHandoff(_Routing, Action):
     def name(self) -> str:
         return "action_offer_handoff"
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     rasa_token: str = ""
     secret_key: str = ""
 
+    # Origins of the business's sites that embed the chat widget (JSON list); same-origin needs none.
+    widget_origins: list[str] = []
+
     rasa_venv: Path = ROOT / ".venv-rasa"
     rasa_timeout_s: float = 10.0
 

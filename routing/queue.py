@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from candor.db import utcnow
@@ -119,3 +119,16 @@ def claim(session: Session, escalation_id: int, agent: str) -> Escalation:
     escalation = session.get(Escalation, escalation_id, populate_existing=True)
     _record(session, escalation, "queued", "claimed", agent)
     return escalation
+
+
+def position(session: Session, escalation: Escalation) -> int:
+    """1 for next in line: queued escalations of the same team that listing() puts before it, plus one."""
+    ahead = session.scalar(
+        select(func.count()).select_from(Escalation).where(
+            Escalation.status == "queued",
+            Escalation.team == escalation.team,
+            tuple_(Escalation.priority, Escalation.sla_due_at, Escalation.id)
+            < tuple_(escalation.priority, escalation.sla_due_at, escalation.id),
+        )
+    )
+    return int(ahead or 0) + 1

@@ -8,7 +8,7 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from touchpoints.models import Conversation, Message
@@ -37,19 +37,37 @@ def authorize(session: Session, conversation_id: str, token: str) -> Conversatio
 def append(
     session: Session, conversation_id: str, sender: str, text: str, payload: dict[str, Any] | None = None
 ) -> Message:
-    seq = (
-        session.scalar(select(func.max(Message.seq)).where(Message.conversation_id == conversation_id))
-        or 0
-    ) + 1
-    message = Message(conversation_id=conversation_id, seq=seq, sender=sender, text=text, payload=payload or {})
-    session.add(message)
-    session.flush()
-    return message
+    """Add the next message. The customer, an agent and the SLA watcher can write to one
+    conversation at the same moment; each must get its own ``seq`` and none may be lost.
+
+    PostgreSQL: the conversation row is locked first, so appends to it queue up (SQLite
+    leaves out FOR UPDATE; there the single INSERT below takes the database write lock)."""
+    session.execute(select(Conversation.id).where(Conversation.id == conversation_id).with_for_update())
+    return _insert(session, conversation_id, sender, text, payload)
 
 
-def transcript(session: Session, conversation_id: str) -> list[Message]:
+def _insert(session: Session, conversation_id: str, sender: str, text: str, payload: dict[str, Any] | None) -> Message:
+    # One statement reads the last seq and writes the next, so SQLite takes its write lock
+    # before reading (a separate SELECT first would hold a snapshot another writer can outdate).
+    next_seq = (
+        select(func.coalesce(func.max(Message.seq), 0) + 1)
+        .where(Message.conversation_id == conversation_id)
+        .scalar_subquery()
+    )
+    message_id = session.execute(
+        insert(Message)
+        .values(conversation_id=conversation_id, seq=next_seq, sender=sender, text=text, payload=payload or {})
+        .returning(Message.id)
+    ).scalar_one()
+    return session.get(Message, message_id)
+
+
+def transcript(session: Session, conversation_id: str, after: int = 0) -> list[Message]:
+    """The conversation's messages in order; ``after`` skips those up to that sequence number."""
     return list(
         session.scalars(
-            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.seq > after)
+            .order_by(Message.seq)
         )
     )

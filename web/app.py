@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from candor.db import DatabaseUnavailable, session_scope, utcnow
 from candor.settings import Settings, get_settings
@@ -19,8 +22,10 @@ from web import health
 from web.api import conversations, escalations, follow_ups, staff
 from web.chat import ChatService
 from web.rasa_client import RasaClient
+from web.security import SecurityHeaders
 
 logger = logging.getLogger(__name__)
+STATIC = Path(__file__).with_name("static")
 
 
 async def _watch_service_levels(interval_s: float) -> None:
@@ -55,6 +60,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.chat = ChatService(
         RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s), router
     )
+    app.add_middleware(SecurityHeaders)
+    if settings.widget_origins:
+        # The widget on the business's own site calls the customer API across origins.
+        app.add_middleware(CORSMiddleware, allow_origins=settings.widget_origins,
+                           allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/demo", include_in_schema=False)
+    def demo() -> FileResponse:
+        """A fictional business's website with the chat widget embedded, as a customer sees it."""
+        return FileResponse(STATIC / "demo.html")
+
     app.include_router(health.router)
     app.include_router(conversations.router)
     app.include_router(staff.router)

@@ -80,8 +80,8 @@ class ChatService:
                     "decision": custom.get("decision"),
                 }
                 if reply["text"]:
-                    conversations.append(session, conversation_id, "bot", reply["text"], payload)
-                    out.append({"sender": "bot", "text": reply["text"], **_public(payload)})
+                    stored = conversations.append(session, conversation_id, "bot", reply["text"], payload)
+                    out.append(public_message(stored))
                 handoff = custom.get("handoff")
                 if handoff:
                     self._escalate(session, current, handoff["reasons"], handoff.get("team"),
@@ -91,10 +91,10 @@ class ChatService:
     def _bot_down(self, conversation_id: str) -> TurnResult:
         with session_scope() as session:
             current = session.get(Conversation, conversation_id)
-            conversations.append(session, conversation_id, "bot", BOT_DOWN_NOTICE, {"notice": "bot_unavailable"})
+            notice = conversations.append(session, conversation_id, "bot", BOT_DOWN_NOTICE,
+                                          {"notice": "bot_unavailable"})
             self._escalate(session, current, ["bot_unavailable"], None, None, {})
-            status = current.status
-        return TurnResult([{"sender": "bot", "text": BOT_DOWN_NOTICE, "sources": [], "buttons": []}], status)
+            return TurnResult([public_message(notice)], current.status)
 
     def _escalate(self, session, conversation, reasons, team, priority, evidence) -> None:  # noqa: ANN001
         priority = priority or self.router.priority(reasons)
@@ -119,6 +119,7 @@ def _public(payload: dict[str, Any]) -> dict[str, Any]:
 
 def public_message(message) -> dict[str, Any]:  # noqa: ANN001
     return {
+        "seq": message.seq,
         "sender": message.sender,
         "text": message.text,
         "created_at": message.created_at.isoformat() + "Z",

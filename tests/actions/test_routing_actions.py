@@ -136,3 +136,11 @@ def test_an_old_offer_does_not_steer_a_later_request(search):
     message = run(ActionEscalate(services(search)), tracker("I want a human", "request_human", 0.95, earlier=earlier))
     assert message["custom"]["handoff"]["reasons"] == ["explicit_request"]
     assert message["custom"]["handoff"]["team"] == "general"
+
+
+def test_the_action_package_registers_with_the_action_server():
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")  # raises for any Action subclass without a name
+    assert {"action_answer_from_kb", "action_escalate", "action_offer_handoff"} <= set(executor.actions)

@@ -95,3 +95,59 @@ class Customer:
 @pytest.fixture
 def customer(api) -> Customer:
     return Customer(api)
+
+
+@pytest.fixture(scope="session")
+def agents(stack, stack_settings):
+    """Two agents and an editor in the stack's database; returns their bearer headers."""
+    from candor.db import session_scope
+    from routing.staff import add_user
+
+    suffix = secrets.token_hex(3)
+    names = {"ana": ("agent", []), "ben": ("agent", []), "eve": ("editor", []), "tim": ("agent", ["technical"])}
+    with session_scope(stack_settings.database_url) as session:
+        for name, (role, teams) in names.items():
+            add_user(session, f"{name}-{suffix}", "correct horse battery", role, teams)
+    import httpx
+
+    headers = {}
+    with httpx.Client(base_url=stack_settings.web_url, timeout=30) as client:
+        for name in names:
+            response = client.post("/api/auth/login", json={"username": f"{name}-{suffix}",
+                                                            "password": "correct horse battery"})
+            assert response.status_code == 200, response.text
+            headers[name] = {"Authorization": f"Bearer {response.json()['token']}"}
+        wrong = client.post("/api/auth/login", json={"username": f"ana-{suffix}", "password": "nope"})
+        assert wrong.status_code == 401 and "Wrong username or password" in wrong.json()["detail"]
+    return headers
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (Playwright's own browser download is not possible here)."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (empty local storage) that fails the test if any script dialog opens."""
+    context = browser.new_context(viewport={"width": 1200, "height": 850})
+    page = context.new_page()
+    page.dialogs = []
+    page.artifacts = ARTIFACTS  # screenshots go here (ignored by git)
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()

@@ -1,35 +1,8 @@
 """A full handoff through the real stack: escalate, claim, talk, hand back, rate."""
 
-import secrets
-
 import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def agents(stack, stack_settings):
-    """Two agents and an editor in the stack's database; returns their bearer headers."""
-    from candor.db import session_scope
-    from routing.staff import add_user
-
-    suffix = secrets.token_hex(3)
-    names = {"ana": ("agent", []), "ben": ("agent", []), "eve": ("editor", []), "tim": ("agent", ["technical"])}
-    with session_scope(stack_settings.database_url) as session:
-        for name, (role, teams) in names.items():
-            add_user(session, f"{name}-{suffix}", "correct horse battery", role, teams)
-    import httpx
-
-    headers = {}
-    with httpx.Client(base_url=stack_settings.web_url, timeout=30) as client:
-        for name in names:
-            response = client.post("/api/auth/login", json={"username": f"{name}-{suffix}",
-                                                            "password": "correct horse battery"})
-            assert response.status_code == 200, response.text
-            headers[name] = {"Authorization": f"Bearer {response.json()['token']}"}
-        wrong = client.post("/api/auth/login", json={"username": f"ana-{suffix}", "password": "nope"})
-        assert wrong.status_code == 401 and "Wrong username or password" in wrong.json()["detail"]
-    return headers
 
 
 def rasa_paused(settings, conversation_id: str) -> bool:
@@ -107,3 +80,26 @@ def test_customer_rating_endpoint_validates_the_score(api, customer):
                     headers=customer.headers).status_code == 200
     bad = api.post(f"/api/conversations/{customer.id}/rating", json={"score": 9}, headers=customer.headers)
     assert bad.status_code == 422 and "score" in bad.json()["detail"]
+
+
+def test_a_cancellation_goes_to_the_retention_team_with_the_article(api, customer, agents):
+    reply = customer.say("how do I cancel my contract?")
+    assert reply["status"] == "queued"
+    assert any("retention team" in m["text"] for m in reply["messages"]), reply
+    queued = api.get("/api/escalations", params={"status": "queued"}, headers=agents["ana"]).json()
+    [mine] = [e for e in queued if e["conversation_id"] == customer.id]
+    assert (mine["reasons"], mine["team"]) == (["human_topic"], "retention")
+    detail = api.get(f"/api/escalations/{mine['id']}", headers=agents["ana"]).json()
+    assert detail["evidence"][0]["topic"] == "cancellation"
+    assert detail["considered_articles"]  # the agent sees what the bot looked at
+
+
+def test_a_vip_asking_for_a_person_is_more_urgent(api, agents):
+    created = api.post("/api/conversations", json={"attributes": {"vip": True}}).json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    reply = api.post(f"/api/conversations/{created['id']}/messages", json={"text": "I need to talk to a real person"},
+                     headers=headers).json()
+    assert reply["status"] == "queued"
+    queued = api.get("/api/escalations", params={"status": "queued"}, headers=agents["ana"]).json()
+    [mine] = [e for e in queued if e["conversation_id"] == created["id"]]
+    assert mine["reasons"] == ["explicit_request"] and mine["priority"] == 1

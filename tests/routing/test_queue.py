@@ -1,6 +1,5 @@
 """The escalation state machine, and exactly one winner when agents race to claim."""
 
-import secrets
 import threading
 import uuid
 
@@ -90,28 +89,9 @@ def test_concurrent_claims_on_sqlite_have_exactly_one_winner(database):
 
 
 @pytest.mark.postgres
-def test_concurrent_claims_on_postgresql_have_exactly_one_winner():
-    psycopg = pytest.importorskip("psycopg")
-    from candor.migrate import upgrade
-
-    admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
-    name = f"candor_test_{secrets.token_hex(4)}"
-    try:
-        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL is not running on 127.0.0.1:5432: {error}")
-    admin.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
-        upgrade(url)
-        winners = race(url)
-        assert len(winners) == 100
-    finally:
-        from candor.db import get_engine
-
-        get_engine(url).dispose()
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.close()
+def test_concurrent_claims_on_postgresql_have_exactly_one_winner(postgres_url):
+    winners = race(postgres_url)
+    assert len(winners) == 100
 
 
 def test_ids_are_unguessable(session):

@@ -43,3 +43,50 @@ def test_failures_in_a_row(session, events, expected):
                                                  ("thanks, that's great", False)])
 def test_sentiment_sign(text, negative):
     assert (sentiment(text) <= -0.5) is negative
+
+
+def appenders(url: str, writers: int = 6, each: int = 25) -> list:
+    """Writers append to one conversation at once; returns its transcript."""
+    import threading
+
+    from candor.db import get_sessionmaker
+    from touchpoints import conversations
+
+    make = get_sessionmaker(url)
+    with make() as session:
+        conversation, _ = conversations.create(session)
+        session.commit()
+    errors, start = [], threading.Barrier(writers)
+
+    def writer(name: str) -> None:
+        start.wait()
+        for i in range(each):
+            try:
+                with make() as own:
+                    conversations.append(own, conversation.id, "agent", f"{name}-{i}")
+                    own.commit()
+            except Exception as error:  # noqa: BLE001 - collected and asserted below
+                errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with make() as session:
+        return [(m.seq, m.text) for m in conversations.transcript(session, conversation.id)]
+
+
+def test_concurrent_writers_to_one_conversation_lose_nothing_on_sqlite(database):
+    """Customer, agent and the SLA watcher can append at once; every message keeps a place."""
+    messages = appenders(database)
+    assert [seq for seq, _ in messages] == list(range(1, 151))
+    assert len({text for _, text in messages}) == 150
+
+
+@pytest.mark.postgres
+def test_concurrent_writers_to_one_conversation_lose_nothing_on_postgresql(postgres_url):
+    messages = appenders(postgres_url)
+    assert [seq for seq, _ in messages] == list(range(1, 151))
+    assert len({text for _, text in messages}) == 150

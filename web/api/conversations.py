@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sse_starlette.sse import EventSourceResponse
 
-from candor.db import session_scope
+from candor.db import DatabaseUnavailable, session_scope
+from routing import queue
 from touchpoints import conversations, log
 from touchpoints.models import Conversation
 from web.chat import ChatService, public_message
@@ -16,6 +21,7 @@ from web.chat import ChatService, public_message
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
 
 MAX_MESSAGE_CHARS = 4000
+POLL_S = 0.5
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -98,6 +104,61 @@ def get_conversation(
         current = session.get(Conversation, conversation.id)
         return {
             "id": conversation.id,
-            "status": current.status,
+            **_status(session, current),
             "messages": [public_message(m) for m in messages],
         }
+
+
+def _status(session, conversation: Conversation) -> dict[str, Any]:  # noqa: ANN001
+    """The conversation's status and, while it waits for a person, its place and the wait."""
+    status: dict[str, Any] = {"status": conversation.status, "queue": None}
+    if conversation.status == "queued":
+        escalation = queue.open_escalation(session, conversation.id)
+        if escalation is not None:
+            status["queue"] = {
+                "position": queue.position(session, escalation),
+                "wait_minutes": queue.estimated_wait_minutes(session, fallback=15),
+                "team": escalation.team,
+            }
+    return status
+
+
+def _news(conversation_id: str, after: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    with session_scope() as session:
+        messages = conversations.transcript(session, conversation_id, after=after)
+        return [public_message(m) for m in messages], _status(session, session.get(Conversation, conversation_id))
+
+
+@router.get("/{conversation_id}/events")
+async def conversation_events(
+    request: Request,
+    conversation: Annotated[Conversation, Depends(customer_conversation)],
+    after: Annotated[int, Query(ge=0)] = 0,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> EventSourceResponse:
+    """Server-Sent Events: each new message (``message``, id = its seq) and status changes (``status``).
+
+    Polls the database, so it works with any number of web workers and no broker; a
+    reconnecting client resumes after ``Last-Event-ID``.
+    """
+    if last_event_id and last_event_id.isdigit():
+        after = max(after, int(last_event_id))
+
+    async def stream():  # noqa: ANN202
+        seen, last_status = after, None
+        while not await request.is_disconnected():
+            try:
+                messages, status = await run_in_threadpool(_news, conversation.id, seen)
+            except DatabaseUnavailable:
+                yield {"event": "error", "data": json.dumps({"detail": "The service is briefly unavailable."})}
+                await asyncio.sleep(POLL_S * 4)
+                continue
+            for message in messages:
+                seen = message["seq"]
+                yield {"event": "message", "id": str(seen), "data": json.dumps(message)}
+            if status != last_status:
+                last_status = status
+                yield {"event": "status", "data": json.dumps(status)}
+            await asyncio.sleep(POLL_S)
+
+    return EventSourceResponse(stream(), ping=15)

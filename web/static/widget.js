@@ -1,0 +1,276 @@
+// Candor chat widget. Embed with one tag:
+//   <script src="https://support.example.com/static/widget.js" data-title="Kestrel Fibre" defer></script>
+// Everything shown is set through textContent or checked URLs: no HTML from the network is
+// ever parsed, so customer, agent and article text cannot run script here.
+(() => {
+  "use strict";
+  const script = document.currentScript;
+  const base = new URL(script.src, location.href).origin;
+  const title = script.dataset.title || "Support";
+  const STORE = `candor.conversation.${base}`;
+  const HUMAN = "/request_human";
+
+  const host = document.createElement("div");
+  host.id = "candor-widget";
+  const root = host.attachShadow({ mode: "open" });
+  root.innerHTML = `
+    <link rel="stylesheet" href="${base}/static/widget.css">
+    <button class="launcher" type="button" aria-expanded="false" aria-controls="candor-panel">Chat with us</button>
+    <section class="panel" id="candor-panel" role="dialog" aria-labelledby="candor-title" hidden>
+      <header>
+        <h2 id="candor-title"></h2>
+        <button class="close" type="button" aria-label="Close the chat">×</button>
+      </header>
+      <div class="status" role="status" aria-live="polite"></div>
+      <ol class="log" role="log" aria-live="polite" aria-label="Conversation"></ol>
+      <div class="typing" hidden aria-hidden="true"><span></span><span></span><span></span></div>
+      <p class="error" role="alert" hidden></p>
+      <form class="compose">
+        <label for="candor-input" class="visually-hidden">Your message</label>
+        <textarea id="candor-input" rows="2" maxlength="4000" placeholder="Ask about prices, plans, contracts…"></textarea>
+        <button type="submit" class="send">Send</button>
+      </form>
+      <div class="actions">
+        <button type="button" class="human">Talk to a person</button>
+        <button type="button" class="restart" hidden>Start a new conversation</button>
+      </div>
+    </section>`;
+  const $ = (selector) => root.querySelector(selector);
+  const panel = $(".panel"), launcher = $(".launcher"), log = $(".log"), input = $("#candor-input");
+  const statusLine = $(".status"), typing = $(".typing"), errorLine = $(".error");
+  $("#candor-title").textContent = title;
+
+  let conversation = null;       // {id, token}
+  let lastSeq = 0;                // highest message seq shown
+  let stream = null;              // AbortController of the live event stream
+  let status = "bot";
+  const payloadTitles = new Map([[HUMAN, "Talk to a person"]]);
+
+  const safeUrl = (url) => {
+    try {
+      const parsed = new URL(url, location.href);
+      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+    } catch { return null; }
+  };
+
+  function showError(text) {
+    errorLine.textContent = text;
+    errorLine.hidden = !text;
+  }
+
+  async function api(path, options = {}) {
+    const headers = { "Content-Type": "application/json", ...(options.headers || {}) };
+    if (conversation) headers.Authorization = `Bearer ${conversation.token}`;
+    const response = await fetch(`${base}${path}`, { ...options, headers });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = new Error(body.detail || `The service answered ${response.status}.`);
+      error.status = response.status;
+      throw error;
+    }
+    return body;
+  }
+
+  function bubble(sender, text) {
+    const item = document.createElement("li");
+    item.className = `message ${sender}`;
+    const who = document.createElement("span");
+    who.className = "visually-hidden";
+    who.textContent = { customer: "You: ", bot: "Assistant: ", agent: "Support agent: " }[sender] || "";
+    const body = document.createElement("p");
+    body.textContent = text;
+    item.append(who, body);
+    log.append(item);
+    log.scrollTop = log.scrollHeight;
+    return item;
+  }
+
+  function render(message) {
+    if (message.seq !== undefined) {
+      if (message.seq <= lastSeq) return;
+      lastSeq = message.seq;
+    }
+    const text = message.sender === "customer" ? (payloadTitles.get(message.text) || message.text) : message.text;
+    const item = bubble(message.sender, text);
+    for (const source of message.sources || []) {
+      const cite = document.createElement("p");
+      cite.className = "source";
+      cite.append("Source: ");
+      const url = safeUrl(source.url || "");
+      const link = document.createElement(url ? "a" : "span");
+      if (url) { link.href = url; link.target = "_blank"; link.rel = "noopener noreferrer"; }
+      link.textContent = source.title || source.article_id;
+      cite.append(link);
+      item.append(cite);
+    }
+    if ((message.buttons || []).length) {
+      const row = document.createElement("div");
+      row.className = "buttons";
+      for (const button of message.buttons) {
+        payloadTitles.set(button.payload, button.title);
+        const choice = document.createElement("button");
+        choice.type = "button";
+        choice.textContent = button.title;
+        choice.addEventListener("click", () => {
+          row.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+          send(button.payload, button.title);
+        });
+        row.append(choice);
+      }
+      item.append(row);
+    }
+  }
+
+  function showStatus(next) {
+    status = next.status;
+    const queue = next.queue;
+    let text = "";
+    if (status === "queued") {
+      text = queue
+        ? `You're number ${queue.position} in the queue for a person (about ${queue.wait_minutes} min). Keep typing: they'll see everything.`
+        : "Waiting for a person. Keep typing: they'll see everything.";
+    } else if (status === "agent") {
+      text = "You're chatting with a person.";
+    } else if (status === "closed") {
+      text = "This conversation is closed.";
+    }
+    statusLine.textContent = text;
+    statusLine.hidden = !text;
+    $(".human").disabled = status !== "bot";
+    $(".restart").hidden = status !== "closed";
+    $(".compose").hidden = status === "closed";
+  }
+
+  async function listen() {
+    // fetch, not EventSource: the conversation token travels in a header, never in a URL.
+    stream?.abort();
+    const controller = new AbortController();
+    stream = controller;
+    let delay = 1000;
+    while (!controller.signal.aborted) {
+      try {
+        const response = await fetch(`${base}/api/conversations/${conversation.id}/events?after=${lastSeq}`, {
+          headers: { Authorization: `Bearer ${conversation.token}`, Accept: "text/event-stream" },
+          signal: controller.signal,
+        });
+        if (!response.ok) throw new Error(`events ${response.status}`);
+        delay = 1000;
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value.replace(/\r\n/g, "\n");
+          let end;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            dispatch(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+          }
+        }
+      } catch (error) {
+        if (controller.signal.aborted) return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 15000);
+    }
+  }
+
+  function dispatch(block) {
+    let event = "message", data = "";
+    for (const line of block.split("\n")) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data += line.slice(5).trim();
+    }
+    if (!data) return;
+    const parsed = JSON.parse(data);
+    if (event === "message" && parsed.sender === "customer") {
+      lastSeq = Math.max(lastSeq, parsed.seq);   // already on screen: shown the moment it was sent
+    } else if (event === "message") render(parsed);
+    else if (event === "status") showStatus(parsed);
+  }
+
+  async function start() {
+    const saved = JSON.parse(localStorage.getItem(STORE) || "null");
+    if (saved) {
+      conversation = saved;
+      try {
+        const current = await api(`/api/conversations/${saved.id}`);
+        current.messages.forEach(render);
+        showStatus(current);
+        listen();
+        return;
+      } catch (error) {
+        if (error.status !== 404 && error.status !== 401) throw error;
+        localStorage.removeItem(STORE);   // expired or deleted: start afresh
+      }
+    }
+    conversation = null;
+    conversation = await api("/api/conversations", { method: "POST", body: "{}" });
+    localStorage.setItem(STORE, JSON.stringify({ id: conversation.id, token: conversation.token }));
+    bubble("bot", `Hi! I answer questions about ${title} honestly, prices and drawbacks included. You can ask for a person at any time.`);
+    showStatus({ status: "bot", queue: null });
+    listen();
+  }
+
+  async function send(text, shown) {
+    showError("");
+    bubble("customer", shown || text);
+    typing.hidden = status !== "bot";
+    try {
+      const reply = await api(`/api/conversations/${conversation.id}/messages`, {
+        method: "POST", body: JSON.stringify({ text }),
+      });
+      reply.messages.forEach(render);
+      showStatus({ status: reply.status, queue: null });
+      if (reply.status === "queued") {
+        api(`/api/conversations/${conversation.id}`).then(showStatus).catch(() => {});
+      }
+      return true;
+    } catch (error) {
+      showError(`Not sent: ${error.message}`);
+      return false;
+    } finally {
+      typing.hidden = true;
+    }
+  }
+
+  $(".compose").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    if (!(await send(text))) input.value = text;   // nothing typed is lost on a failed send
+    input.focus();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      $(".compose").requestSubmit();
+    }
+  });
+  $(".human").addEventListener("click", () => send(HUMAN, "Talk to a person"));
+  $(".restart").addEventListener("click", async () => {
+    localStorage.removeItem(STORE);
+    stream?.abort();
+    log.replaceChildren();
+    lastSeq = 0;
+    await start();
+  });
+
+  let started = null;
+  function toggle(open) {
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    if (open) {
+      started = started || start().catch((error) => showError(`Chat unavailable: ${error.message}`));
+      input.focus();
+    } else {
+      launcher.focus();
+    }
+  }
+  launcher.addEventListener("click", () => toggle(panel.hidden));
+  $(".close").addEventListener("click", () => toggle(false));
+  root.addEventListener("keydown", (event) => { if (event.key === "Escape") toggle(false); });
+  document.body.append(host);
+  if (localStorage.getItem(STORE)) toggle(true);   // a reload brings the conversation back open
+})();
