@@ -51,6 +51,7 @@ def up() -> None:
         console.print(
             f"\n[bold green]Candor is running.[/bold green]\n"
             f"  Demo site    {settings.web_url}/demo   (the chat widget, as customers see it)\n"
+            f"  Agents       {settings.web_url}/console\n"
             f"  Chat API     {settings.web_url}/api/conversations\n"
             f"  API docs     {settings.web_url}/docs\n"
             f"  Health       {settings.web_url}/healthz\n"

@@ -52,3 +52,28 @@ class FollowUp(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     done_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class EscalationNote(Base):
+    """An internal note on an escalation: for colleagues, never shown to the customer."""
+
+    __tablename__ = "escalation_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CannedResponse(Base):
+    """A standardized reply agents insert into a message and adapt before sending."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    team: Mapped[str | None] = mapped_column(String(40), nullable=True)  # None: every team
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

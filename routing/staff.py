@@ -74,6 +74,21 @@ def login(session: Session, username: str, password: str) -> tuple[User, str] | 
     return user, token
 
 
+def logout(session: Session, token: str) -> None:
+    row = session.get(StaffToken, _digest(token))
+    if row is not None:
+        session.delete(row)
+
+
+def first_admin(session: Session) -> tuple[str, str] | None:
+    """On a database with no staff, an ``admin`` with a random password (returned to print once)."""
+    if session.scalar(select(User.id).limit(1)) is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    add_user(session, "admin", password, "admin")
+    return "admin", password
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     row = session.get(StaffToken, _digest(token))
     if row is None or row.expires_at < utcnow():

@@ -19,7 +19,7 @@ from candor.settings import Settings, get_settings
 from routing import service_level
 from routing.policy import Router, load_policy
 from web import health
-from web.api import conversations, escalations, follow_ups, staff
+from web.api import canned, conversations, escalations, follow_ups, staff
 from web.chat import ChatService
 from web.rasa_client import RasaClient
 from web.security import SecurityHeaders
@@ -72,12 +72,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """A fictional business's website with the chat widget embedded, as a customer sees it."""
         return FileResponse(STATIC / "demo.html")
 
+    @app.get("/login", include_in_schema=False)
+    def login_page() -> FileResponse:
+        return FileResponse(STATIC / "login.html")
+
+    @app.get("/console", include_in_schema=False)
+    def console_page() -> FileResponse:
+        """The agent console; its script sends people who are not signed in to /login."""
+        return FileResponse(STATIC / "console.html")
+
     app.include_router(health.router)
     app.include_router(conversations.router)
     app.include_router(staff.router)
     app.include_router(escalations.router)
     app.include_router(follow_ups.customer_router)
     app.include_router(follow_ups.staff_router)
+    app.include_router(canned.router)
 
     @app.exception_handler(DatabaseUnavailable)
     async def _database_down(_: Request, error: DatabaseUnavailable) -> JSONResponse:

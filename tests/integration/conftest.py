@@ -151,3 +151,46 @@ def page(browser):
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     yield page
     context.close()
+
+
+# Well-known XSS payloads (OWASP filter-evasion cheat sheet and PortSwigger's list, shortened).
+# Each tries to set window.__xss or open a dialog; neither may happen.
+XSS_PAYLOADS = [
+    "<script>window.__xss=1</script>",
+    "<img src=x onerror=window.__xss=1>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=window.__xss=1>",
+    "<svg><script>window.__xss=1</script></svg>",
+    "<body onload=window.__xss=1>",
+    "<iframe src=javascript:window.parent.__xss=1>",
+    "<iframe srcdoc='<script>parent.__xss=1</script>'>",
+    "\"><script>window.__xss=1</script>",
+    "'><img src=x onerror=window.__xss=1>",
+    "<a href=javascript:window.__xss=1>click</a>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=window.__xss=1>",
+    "<details open ontoggle=window.__xss=1>",
+    "<input autofocus onfocus=window.__xss=1>",
+    "<video><source onerror=window.__xss=1></video>",
+    "<audio src=x onerror=window.__xss=1>",
+    "<marquee onstart=window.__xss=1>",
+    "<object data=javascript:window.__xss=1>",
+    "<embed src=javascript:window.__xss=1>",
+    "<form><button formaction=javascript:window.__xss=1>go</button></form>",
+    "<isindex type=image src=1 onerror=window.__xss=1>",
+    "<img src=\"x\" onerror=\"&#119;indow.__xss=1\">",
+    "<scr<script>ipt>window.__xss=1</scr</script>ipt>",
+    "<IMG SRC=JaVaScRiPt:window.__xss=1>",
+    "<div style=\"background:url(javascript:window.__xss=1)\">",
+    "<meta http-equiv=refresh content='0;url=javascript:window.__xss=1'>",
+    "<link rel=import href=data:text/html,<script>window.__xss=1</script>>",
+    "javascript:/*--></title></style></textarea></script><svg/onload=window.__xss=1>",
+    "{{constructor.constructor('window.__xss=1')()}}",
+    "<noscript><p title=\"</noscript><img src=x onerror=window.__xss=1>\">",
+    "<select autofocus onfocus=window.__xss=1>",
+    "<textarea autofocus onfocus=window.__xss=1>",
+]
+
+
+@pytest.fixture(scope="session")
+def xss_payloads() -> list[str]:
+    return XSS_PAYLOADS

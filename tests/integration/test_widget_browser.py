@@ -7,42 +7,6 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
-# Well-known XSS payloads (OWASP filter-evasion cheat sheet and PortSwigger's list, shortened).
-# Each tries to set window.__xss or open a dialog; neither may happen.
-XSS = [
-    "<script>window.__xss=1</script>",
-    "<img src=x onerror=window.__xss=1>",
-    "<img src=x onerror=alert(1)>",
-    "<svg onload=window.__xss=1>",
-    "<svg><script>window.__xss=1</script></svg>",
-    "<body onload=window.__xss=1>",
-    "<iframe src=javascript:window.parent.__xss=1>",
-    "<iframe srcdoc='<script>parent.__xss=1</script>'>",
-    "\"><script>window.__xss=1</script>",
-    "'><img src=x onerror=window.__xss=1>",
-    "<a href=javascript:window.__xss=1>click</a>",
-    "<math><mtext><table><mglyph><style><img src=x onerror=window.__xss=1>",
-    "<details open ontoggle=window.__xss=1>",
-    "<input autofocus onfocus=window.__xss=1>",
-    "<video><source onerror=window.__xss=1></video>",
-    "<audio src=x onerror=window.__xss=1>",
-    "<marquee onstart=window.__xss=1>",
-    "<object data=javascript:window.__xss=1>",
-    "<embed src=javascript:window.__xss=1>",
-    "<form><button formaction=javascript:window.__xss=1>go</button></form>",
-    "<isindex type=image src=1 onerror=window.__xss=1>",
-    "<img src=\"x\" onerror=\"&#119;indow.__xss=1\">",
-    "<scr<script>ipt>window.__xss=1</scr</script>ipt>",
-    "<IMG SRC=JaVaScRiPt:window.__xss=1>",
-    "<div style=\"background:url(javascript:window.__xss=1)\">",
-    "<meta http-equiv=refresh content='0;url=javascript:window.__xss=1'>",
-    "<link rel=import href=data:text/html,<script>window.__xss=1</script>>",
-    "javascript:/*--></title></style></textarea></script><svg/onload=window.__xss=1>",
-    "{{constructor.constructor('window.__xss=1')()}}",
-    "<noscript><p title=\"</noscript><img src=x onerror=window.__xss=1>\">",
-    "<select autofocus onfocus=window.__xss=1>",
-    "<textarea autofocus onfocus=window.__xss=1>",
-]
 
 
 def shot(page, name: str) -> None:
@@ -113,23 +77,23 @@ def test_cited_answer_handoff_live_agent_reply_and_rating(page, stack_settings, 
     assert page.dialogs == []
 
 
-def test_no_payload_runs_in_the_widget(page, stack_settings, api, agents):
+def test_no_payload_runs_in_the_widget(page, stack_settings, api, agents, xss_payloads):
     open_chat(page, stack_settings.web_url)
     say(page, "I want to talk to a person")
     expect(page.get_by_role("status")).to_contain_text("queue", timeout=30_000)
     escalation = escalation_for(api, agents, conversation_id(page))
     api.post(f"/api/escalations/{escalation['id']}/claim", headers=agents["ana"])
     expect(page.get_by_role("status")).to_contain_text("chatting with a person", timeout=15_000)
-    for payload in XSS:
+    for payload in xss_payloads:
         say(page, payload)
         sent = api.post(f"/api/escalations/{escalation['id']}/messages", headers=agents["ana"], json={"text": payload})
         assert sent.status_code == 200, sent.text
-    expect(page.locator(".message.agent")).to_have_count(len(XSS), timeout=30_000)
+    expect(page.locator(".message.agent")).to_have_count(len(xss_payloads), timeout=30_000)
     page.reload()  # and again through the transcript path
-    expect(page.locator(".message.agent")).to_have_count(len(XSS), timeout=15_000)
+    expect(page.locator(".message.agent")).to_have_count(len(xss_payloads), timeout=15_000)
     shot(page, "widget-xss")
     # Shown as text, exactly as typed: escaped, not stripped.
-    assert page.locator(".message.agent p").nth(1).text_content() == XSS[1]
+    assert page.locator(".message.agent p").nth(1).text_content() == xss_payloads[1]
     assert page.evaluate("window.__xss") is None
     assert page.dialogs == []
 

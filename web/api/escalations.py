@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from candor.db import session_scope
 from routing import queue
-from routing.models import Escalation, FollowUp
+from routing.models import Escalation, EscalationNote, FollowUp
 from routing.staff import User
 from touchpoints import conversations, log
 from touchpoints.models import Conversation, Event
@@ -53,9 +53,15 @@ def _load(session, escalation_id: int, user: User) -> Escalation:  # noqa: ANN00
 
 
 @router.get("")
-def list_escalations(user: Agent, status: Annotated[str | None, Query(pattern="^(queued|claimed|closed)$")] = None):
+def list_escalations(
+    user: Agent,
+    status: Annotated[str | None, Query(pattern="^(queued|claimed|closed)$")] = None,
+    mine: bool = False,
+) -> list[dict[str, Any]]:
+    """Most urgent first; ``mine=true`` lists only those the caller holds or closed."""
     with session_scope() as session:
-        return [public(e) for e in queue.listing(session, status, visible_teams(user))]
+        rows = queue.listing(session, status, visible_teams(user))
+        return [public(e) for e in rows if not mine or e.claimed_by == user.username]
 
 
 @router.get("/{escalation_id}")
@@ -74,7 +80,26 @@ def get_escalation(escalation_id: int, user: Agent) -> dict[str, Any]:
             "evidence": [e.data.get("evidence", {}) for e in events if e.kind == "escalated"],
             "follow_ups": [follow_up_public(f) for f in session.scalars(
                 select(FollowUp).where(FollowUp.conversation_id == escalation.conversation_id))],
+            "notes": [_note(n) for n in session.scalars(
+                select(EscalationNote).where(EscalationNote.escalation_id == escalation.id)
+                .order_by(EscalationNote.id))],
         }
+
+
+def _note(note: EscalationNote) -> dict[str, Any]:
+    return {"id": note.id, "author": note.author, "text": note.text, "created_at": note.created_at.isoformat() + "Z"}
+
+
+@router.post("/{escalation_id}/notes", status_code=201)
+def add_note(escalation_id: int, body: CustomerMessage, user: Agent) -> dict[str, Any]:
+    """An internal note for colleagues; it never reaches the customer."""
+    with session_scope() as session:
+        escalation = _load(session, escalation_id, user)
+        note = EscalationNote(escalation_id=escalation.id, author=user.username, text=body.text)
+        session.add(note)
+        session.flush()
+        log.record(session, escalation.conversation_id, "note", escalation_id=escalation.id, by=user.username)
+        return _note(note)
 
 
 @router.post("/{escalation_id}/claim")

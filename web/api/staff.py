@@ -1,43 +1,94 @@
-"""Staff sign-in and the bearer-token dependency every staff route uses."""
+"""Staff sign-in: bearer tokens for API clients, an HttpOnly cookie plus CSRF token for the pages."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from candor.db import session_scope
 from routing import staff
-from routing.staff import User
+from routing.staff import TOKEN_LIFETIME, User
 
 router = APIRouter(prefix="/api/auth", tags=["staff"])
 
+COOKIE = "candor_session"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
 
 class Login(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=80)
     password: str = Field(min_length=1, max_length=200)
+    # The pages sign in with a cookie the browser keeps (and scripts cannot read);
+    # API clients get the token in the body.
+    cookie: bool = False
+
+
+def csrf_token(request: Request, session_token: str) -> str:
+    """Bound to the session: a page proves it can read /api/auth/me, which another site cannot."""
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, session_token.encode(), hashlib.sha256).hexdigest()
 
 
 @router.post("/login")
-def login(body: Login) -> dict[str, str]:
+def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
     with session_scope() as session:
         result = staff.login(session, body.username, body.password)
         if result is None:
             raise HTTPException(401, "Wrong username or password.")
         user, token = result
-        return {"token": token, "role": user.role}
+        if not body.cookie:
+            return {"token": token, "role": user.role}
+    response.set_cookie(
+        COOKIE, token, max_age=int(TOKEN_LIFETIME.total_seconds()), httponly=True, samesite="strict",
+        secure=request.url.scheme == "https", path="/",
+    )
+    return {"role": user.role, "csrf": csrf_token(request, token)}
 
 
-def current_user(authorization: Annotated[str | None, Header()] = None) -> User:
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>' from /api/auth/login.")
+def _credentials(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    session_cookie: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> str:
+    """The staff token from the Authorization header, or from the cookie with a valid CSRF header."""
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    if session_cookie:
+        if request.method not in SAFE_METHODS and not hmac.compare_digest(
+            x_csrf_token or "", csrf_token(request, session_cookie)
+        ):
+            raise HTTPException(403, "Missing or wrong CSRF token; reload the page and try again.")
+        return session_cookie
+    raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>' from /api/auth/login.")
+
+
+def current_user(token: Annotated[str, Depends(_credentials)]) -> User:
     with session_scope() as session:
-        user = staff.user_for_token(session, authorization[7:].strip())
+        user = staff.user_for_token(session, token)
     if user is None:
         raise HTTPException(401, "This sign-in has expired or is not valid; sign in again.")
     return user
+
+
+@router.get("/me")
+def me(user: Annotated[User, Depends(current_user)], token: Annotated[str, Depends(_credentials)],
+       request: Request) -> dict[str, Any]:
+    return {"username": user.username, "role": user.role, "teams": user.teams, "csrf": csrf_token(request, token)}
+
+
+@router.post("/logout")
+def logout(token: Annotated[str, Depends(_credentials)], response: Response) -> dict[str, bool]:
+    with session_scope() as session:
+        staff.logout(session, token)
+    response.delete_cookie(COOKIE, path="/")
+    return {"ok": True}
 
 
 def require(*roles: str) -> Callable[..., User]:

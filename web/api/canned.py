@@ -1,0 +1,80 @@
+"""Canned responses: standardized replies agents insert into a message and adapt."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import or_, select
+
+from candor.db import session_scope
+from routing.models import CannedResponse
+from routing.staff import User
+from web.api.staff import require, visible_teams
+
+router = APIRouter(prefix="/api/canned-responses", tags=["agent"])
+Agent = Annotated[User, Depends(require("agent", "admin"))]
+
+
+class CannedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=120)
+    body: str = Field(min_length=1, max_length=4000)
+    team: str | None = Field(default=None, max_length=40)
+
+    @field_validator("title", "body")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+def public(canned: CannedResponse) -> dict[str, Any]:
+    return {"id": canned.id, "title": canned.title, "body": canned.body, "team": canned.team,
+            "updated_by": canned.updated_by, "updated_at": canned.updated_at.isoformat() + "Z"}
+
+
+def _load(session, canned_id: int, user: User) -> CannedResponse:  # noqa: ANN001
+    canned = session.get(CannedResponse, canned_id)
+    teams = visible_teams(user)
+    if canned is None or (teams is not None and canned.team is not None and canned.team not in teams):
+        raise HTTPException(404, f"No canned response {canned_id} for your teams.")
+    return canned
+
+
+@router.get("")
+def list_canned(user: Agent) -> list[dict[str, Any]]:
+    """Shared ones (no team) and those of the caller's teams, by title."""
+    query = select(CannedResponse).order_by(CannedResponse.title)
+    teams = visible_teams(user)
+    if teams is not None:
+        query = query.where(or_(CannedResponse.team.is_(None), CannedResponse.team.in_(teams)))
+    with session_scope() as session:
+        return [public(c) for c in session.scalars(query)]
+
+
+@router.post("", status_code=201)
+def create_canned(body: CannedIn, user: Agent) -> dict[str, Any]:
+    with session_scope() as session:
+        canned = CannedResponse(**body.model_dump(), updated_by=user.username)
+        session.add(canned)
+        session.flush()
+        return public(canned)
+
+
+@router.put("/{canned_id}")
+def update_canned(canned_id: int, body: CannedIn, user: Agent) -> dict[str, Any]:
+    with session_scope() as session:
+        canned = _load(session, canned_id, user)
+        canned.title, canned.body, canned.team = body.title, body.body, body.team
+        canned.updated_by = user.username
+        session.flush()
+        return public(canned)
+
+
+@router.delete("/{canned_id}", status_code=204)
+def delete_canned(canned_id: int, user: Agent) -> None:
+    with session_scope() as session:
+        session.delete(_load(session, canned_id, user))

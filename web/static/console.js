@@ -1,0 +1,150 @@
+"use strict";
+// The agent console: queue and own workload (refreshed every few seconds, no reload), one
+// conversation at a time with its transcript, the bot's reasons, replies, notes and resolve.
+(() => {
+  const { api, signIn, el, minutesSince } = Staff;
+  const REFRESH_MS = 3000;
+  let me = null;
+  let openId = null;
+  let canned = [];
+
+  function slaText(escalation) {
+    const left = Math.round((Date.parse(escalation.sla_due_at) - Date.now()) / 60000);
+    return left >= 0 ? `SLA in ${left} min` : `SLA breached ${-left} min ago`;
+  }
+
+  function queueItem(escalation) {
+    const late = Date.parse(escalation.sla_due_at) < Date.now();
+    return el("li", { class: `item p${escalation.priority}${late ? " late" : ""}${escalation.id === openId ? " open" : ""}` },
+      el("button", { type: "button", onclick: () => openEscalation(escalation.id) },
+        el("strong", { text: `#${escalation.id} · P${escalation.priority} · ${escalation.team}` }),
+        el("span", { text: ` waiting ${minutesSince(escalation.created_at)} min · ${slaText(escalation)}` }),
+        el("span", { class: "why", text: escalation.reasons.join(", ") })));
+  }
+
+  async function refreshQueues() {
+    const [queued, mine] = await Promise.all([
+      api("/api/escalations?status=queued"),
+      api("/api/escalations?status=claimed&mine=true"),
+    ]);
+    document.getElementById("queued").replaceChildren(...queued.map(queueItem));
+    document.getElementById("mine").replaceChildren(...mine.map(queueItem));
+    document.getElementById("queued-count").textContent = `(${queued.length})`;
+    document.getElementById("mine-count").textContent = `(${mine.length})`;
+  }
+
+  function showError(root, error) {
+    const line = root.querySelector(".error");
+    line.textContent = error ? error.message : "";
+    line.hidden = !error;
+  }
+
+  async function act(root, work) {
+    showError(root, null);
+    try {
+      await work();
+      await Promise.all([refreshQueues(), renderDetail(openId)]);
+    } catch (error) {
+      showError(root, error);
+    }
+  }
+
+  function buildDetail(id) {
+    const root = document.getElementById("detail");
+    const view = document.getElementById("detail-template").content.cloneNode(true);
+    root.replaceChildren(view);
+    const select = root.querySelector("#canned");
+    for (const item of canned) select.append(el("option", { value: String(item.id), text: item.title }));
+    select.addEventListener("change", () => {
+      const chosen = canned.find((c) => String(c.id) === select.value);
+      const box = root.querySelector("#reply-text");
+      if (chosen) box.value = box.value ? `${box.value} ${chosen.body}` : chosen.body;
+      select.value = "";
+      box.focus();   // a canned reply is a start: the agent adapts it before sending
+    });
+    root.querySelector(".claim").addEventListener("click", () =>
+      act(root, () => api(`/api/escalations/${id}/claim`, { method: "POST" })));
+    root.querySelector(".return").addEventListener("click", () =>
+      act(root, () => api(`/api/escalations/${id}/resolve`, { method: "POST", body: JSON.stringify({ return_to_bot: true }) })));
+    root.querySelector(".close").addEventListener("click", () =>
+      act(root, () => api(`/api/escalations/${id}/resolve`, { method: "POST", body: JSON.stringify({ return_to_bot: false }) })));
+    root.querySelector(".reply").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const box = root.querySelector("#reply-text");
+      const text = box.value.trim();
+      if (!text) return;
+      box.value = "";   // cleared at once, so typing the next one is never wiped by this one finishing
+      act(root, async () => {
+        try {
+          await api(`/api/escalations/${id}/messages`, { method: "POST", body: JSON.stringify({ text }) });
+        } catch (error) {
+          if (!box.value) box.value = text;   // not sent: give the text back rather than lose it
+          throw error;
+        }
+      });
+    });
+    root.querySelector(".note").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const box = root.querySelector("#note-text");
+      const text = box.value.trim();
+      if (!text) return;
+      box.value = "";   // cleared at once, so typing the next one is never wiped by this one finishing
+      act(root, async () => {
+        try {
+          await api(`/api/escalations/${id}/notes`, { method: "POST", body: JSON.stringify({ text }) });
+        } catch (error) {
+          if (!box.value) box.value = text;   // not sent: give the text back rather than lose it
+          throw error;
+        }
+      });
+    });
+  }
+
+  async function renderDetail(id) {
+    if (id === null) return;
+    const root = document.getElementById("detail");
+    const detail = await api(`/api/escalations/${id}`);
+    if (id !== openId) return;
+    root.querySelector(".title").textContent = `Escalation #${detail.id} · ${detail.status}`;
+    root.querySelector(".meta").textContent =
+      `Team ${detail.team} · priority P${detail.priority} · waiting since ${minutesSince(detail.created_at)} min · ${slaText(detail)}` +
+      (detail.claimed_by ? ` · held by ${detail.claimed_by}` : "");
+    const evidence = detail.evidence.map((e) => Object.entries(e).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join("; "));
+    root.querySelector(".reasons").textContent = `Why: ${detail.reasons.join(", ")}${evidence.length ? ` (${evidence.join(" | ")})` : ""}`;
+    const mine = detail.status === "claimed" && detail.claimed_by === me.username;
+    root.querySelector(".claim").hidden = detail.status !== "queued";
+    root.querySelector(".return").hidden = detail.status === "closed";
+    root.querySelector(".close").hidden = detail.status === "closed";
+    root.querySelector(".reply").hidden = !mine;
+    root.querySelector(".considered").replaceChildren(
+      ...(detail.considered_articles.length ? detail.considered_articles : ["(none)"]).map((a) => el("li", { text: a })));
+    root.querySelector(".follow-ups").replaceChildren(
+      ...(detail.follow_ups.length ? detail.follow_ups.map((f) => `${f.email} (${f.status})`) : ["(none)"])
+        .map((t) => el("li", { text: t })));
+    root.querySelector(".transcript").replaceChildren(...detail.transcript.map((m) =>
+      el("li", { class: `message ${m.sender}` },
+        el("span", { class: "sender", text: m.sender }),
+        el("p", { text: m.text }))));
+    root.querySelector(".notes").replaceChildren(...detail.notes.map((n) =>
+      el("li", {}, el("strong", { text: `${n.author}: ` }), el("span", { text: n.text }))));
+  }
+
+  async function openEscalation(id) {
+    openId = id;
+    buildDetail(id);
+    await renderDetail(id);
+    await refreshQueues();
+  }
+
+  async function main() {
+    me = await signIn(["agent", "admin"]);
+    canned = await api("/api/canned-responses");
+    await refreshQueues();
+    setInterval(() => {
+      refreshQueues().catch(() => {});
+      renderDetail(openId).catch(() => {});
+    }, REFRESH_MS);
+  }
+
+  main();
+})();

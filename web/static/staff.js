@@ -1,0 +1,52 @@
+"use strict";
+// Shared by the staff pages: who is signed in, API calls with the CSRF token, safe DOM building.
+// Text from customers, agents and articles is only ever set with textContent.
+const Staff = (() => {
+  let csrf = "";
+
+  async function api(path, options = {}) {
+    const headers = { "Content-Type": "application/json", "X-CSRF-Token": csrf, ...(options.headers || {}) };
+    const response = await fetch(path, { credentials: "same-origin", ...options, headers });
+    if (response.status === 401) {
+      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+      throw new Error("Signed out.");
+    }
+    if (response.status === 204) return null;
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.detail || `The server answered ${response.status}.`);
+    return body;
+  }
+
+  async function signIn(roles) {
+    const me = await api("/api/auth/me");
+    csrf = me.csrf;
+    if (!roles.includes(me.role)) {
+      document.body.textContent = `This page needs the ${roles.join(" or ")} role; you are ${me.role}.`;
+      throw new Error("wrong role");
+    }
+    document.querySelector(".who").textContent = `${me.username} (${me.role})`;
+    document.querySelector(".logout").addEventListener("click", async () => {
+      await api("/api/auth/logout", { method: "POST" });
+      location.assign("/login");
+    });
+    return me;
+  }
+
+  function el(tag, props = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value);
+    }
+    node.append(...children);
+    return node;
+  }
+
+  function minutesSince(iso) {
+    return Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000));
+  }
+
+  return { api, signIn, el, minutesSince };
+})();
