@@ -49,6 +49,26 @@
     }
   }
 
+  // Sends the box's text; the box is cleared at once, so typing the next message is never
+  // wiped by this one finishing, and a failed send gives the text back rather than losing it.
+  function postOnSubmit(root, formSelector, boxSelector, path) {
+    root.querySelector(formSelector).addEventListener("submit", (event) => {
+      event.preventDefault();
+      const box = root.querySelector(boxSelector);
+      const text = box.value.trim();
+      if (!text) return;
+      box.value = "";
+      act(root, async () => {
+        try {
+          await api(path, { method: "POST", body: JSON.stringify({ text }) });
+        } catch (error) {
+          if (!box.value) box.value = text;
+          throw error;
+        }
+      });
+    });
+  }
+
   function buildDetail(id) {
     const root = document.getElementById("detail");
     const view = document.getElementById("detail-template").content.cloneNode(true);
@@ -68,36 +88,8 @@
       act(root, () => api(`/api/escalations/${id}/resolve`, { method: "POST", body: JSON.stringify({ return_to_bot: true }) })));
     root.querySelector(".close").addEventListener("click", () =>
       act(root, () => api(`/api/escalations/${id}/resolve`, { method: "POST", body: JSON.stringify({ return_to_bot: false }) })));
-    root.querySelector(".reply").addEventListener("submit", (event) => {
-      event.preventDefault();
-      const box = root.querySelector("#reply-text");
-      const text = box.value.trim();
-      if (!text) return;
-      box.value = "";   // cleared at once, so typing the next one is never wiped by this one finishing
-      act(root, async () => {
-        try {
-          await api(`/api/escalations/${id}/messages`, { method: "POST", body: JSON.stringify({ text }) });
-        } catch (error) {
-          if (!box.value) box.value = text;   // not sent: give the text back rather than lose it
-          throw error;
-        }
-      });
-    });
-    root.querySelector(".note").addEventListener("submit", (event) => {
-      event.preventDefault();
-      const box = root.querySelector("#note-text");
-      const text = box.value.trim();
-      if (!text) return;
-      box.value = "";   // cleared at once, so typing the next one is never wiped by this one finishing
-      act(root, async () => {
-        try {
-          await api(`/api/escalations/${id}/notes`, { method: "POST", body: JSON.stringify({ text }) });
-        } catch (error) {
-          if (!box.value) box.value = text;   // not sent: give the text back rather than lose it
-          throw error;
-        }
-      });
-    });
+    postOnSubmit(root, ".reply", "#reply-text", `/api/escalations/${id}/messages`);
+    postOnSubmit(root, ".note", "#note-text", `/api/escalations/${id}/notes`);
   }
 
   async function renderDetail(id) {
