@@ -54,7 +54,7 @@ class ActionAnswerFromKb(Action):
         text = tracker.latest_message.get("text") or ""
         intent, confidence = intent_of(tracker)
         result = services.knowledge.search(text)
-        rephrased = self._rephrased(tracker, text)
+        rephrased = self._rephrased(tracker, result)
         context = conversation_context(tracker.sender_id, rephrased)
         now = services.clock()
         turn = Turn(
@@ -74,7 +74,7 @@ class ActionAnswerFromKb(Action):
                 json_message={"sources": [source], "decision": details},
             )
         elif decision.action == "escalate":
-            wait = wait_minutes(services.router) if decision.team_open else None
+            wait = wait_minutes(services.router, decision)
             topic = str(decision.evidence.get("topic", "")).replace("_", " ")
             lead = f"That's a {topic} question, which a person from our {decision.team} team handles. "
             meanwhile = f"\n\nWhile you wait, here's what our article says: {best.passage} (From “{best.title}”.)"
@@ -83,7 +83,7 @@ class ActionAnswerFromKb(Action):
                 json_message={"sources": [source] if sure else [], "decision": details, **handoff_payload(decision)},
             )
         else:
-            wait = wait_minutes(services.router) if decision.team_open else None
+            wait = wait_minutes(services.router, decision)
             opening = next((OPENINGS[r] for r in decision.reasons if r in OPENINGS),
                            "I'm not sure I have a good answer to that.")
             offer = offer_text(opening, decision, wait, now, "you can ask me another way")
@@ -98,11 +98,11 @@ class ActionAnswerFromKb(Action):
         _record(tracker.sender_id, text, result, decision, rephrased)
         return []
 
-    def _rephrased(self, tracker: Tracker, text: str) -> bool:
+    def _rephrased(self, tracker: Tracker, result) -> bool:  # noqa: ANN001
         previous = previous_question(tracker)
-        if previous is None or not text:
+        if previous is None or not result.query or result.vector is None:
             return False
-        similarity = self.services.knowledge.similarity(previous, text)
+        similarity = self.services.knowledge.similarity(previous, result.vector)
         return similarity >= self.services.router.config.rephrase_similarity
 
     def _plan_price(self, result) -> float | None:  # noqa: ANN001

@@ -51,14 +51,16 @@ def conversation_context(conversation_id: str, rephrased: bool = False) -> Conve
         return ConversationContext()
 
 
-def wait_minutes(router) -> int | None:  # noqa: ANN001
-    """Median recent wait in minutes; None when the database cannot say."""
+def wait_minutes(router, decision: Decision) -> int | None:  # noqa: ANN001
+    """Median recent wait in minutes; None while the team is away or the database cannot say."""
     from candor.db import session_scope
     from routing.queue import estimated_wait_minutes
 
+    if not decision.team_open:
+        return None
     try:
         with session_scope() as session:
-            return estimated_wait_minutes(session, router.sla_minutes(router.config.default_priority))
+            return estimated_wait_minutes(session, router.fallback_wait_minutes())
     except Exception:  # the estimate is a courtesy; never fail the turn over it
         return None
 

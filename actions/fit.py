@@ -74,7 +74,7 @@ class ActionRecommendPlan(Action):
         if offer is None:
             dispatcher.utter_message(text=text, json_message={"sources": sources, "decision": {"action": "answer"}})
         else:
-            wait = wait_minutes(services.router) if offer.team_open else None
+            wait = wait_minutes(services.router, offer)
             dispatcher.utter_message(
                 text=f"{text}\n\n" + offer_text(SALES_OPENING, offer, wait, now, "carry on with me"),
                 buttons=OFFER_BUTTONS,

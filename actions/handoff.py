@@ -60,7 +60,7 @@ class ActionEscalate(_Routing, Action):
             decision.team = offer.get("team") or decision.team
             decision.priority = min(decision.priority, int(offer.get("priority") or decision.priority))
             decision.evidence = {**offer.get("evidence", {}), **decision.evidence}
-        wait = wait_minutes(router) if decision.team_open else None
+        wait = wait_minutes(router, decision)
         dispatcher.utter_message(text=connecting_text(decision, wait, now), json_message=handoff_payload(decision))
         return []
 
@@ -73,7 +73,7 @@ class ActionOfferHandoff(_Routing, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         decision, now = self.decide(tracker)
-        wait = wait_minutes(self.services.router) if decision.team_open else None
+        wait = wait_minutes(self.services.router, decision)
         text = offer_text("That's outside what I can help with.", decision, wait, now,
                           "you can ask me something about Kestrel Fibre")
         dispatcher.utter_message(

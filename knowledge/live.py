@@ -62,8 +62,8 @@ class LiveKnowledge:
         self.refresh()
         return self.search_index.docs(kind)
 
-    def similarity(self, a: str, b: str) -> float:
-        return self.search_index.similarity(a, b)
+    def similarity(self, text: str, vector) -> float:  # noqa: ANN001 - np.ndarray
+        return self.search_index.similarity(text, vector)
 
 
 def build_live_knowledge(settings) -> LiveKnowledge:  # noqa: ANN001

@@ -55,6 +55,8 @@ class SearchResult:
     confidence: float
     decision: str  # "answer" | "unsure"
     features: list[float] = field(default_factory=list)
+    # The query as embedded, so a caller comparing it with other text need not encode it again.
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def best(self) -> Hit | None:
@@ -154,10 +156,10 @@ class KnowledgeSearch:
                 self._head = ArticleHead(vectors, labels, len(self._order))
             self._stale = False
 
-    def similarity(self, a: str, b: str) -> float:
-        """Cosine similarity of two texts (the embeddings are unit length)."""
-        vectors = self.embedder.encode([a, b])
-        return float(vectors[0] @ vectors[1])
+    def similarity(self, text: str, vector: np.ndarray) -> float:
+        """Cosine similarity of a text to an embedded query (both unit length). Like queries,
+        the text bypasses the embedding cache: customer messages are not kept on disk."""
+        return float(self.embedder.encode_query(text) @ vector)
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         vector = self.embedder.encode_query(query)
@@ -167,7 +169,7 @@ class KnowledgeSearch:
         with self._lock:
             self.prepare()
             if not self._order:
-                return SearchResult(query, [], 0.0, "unsure")
+                return SearchResult(query, [], 0.0, "unsure", vector=vector)
             scores, ids = self.index.search(vector[None, :], self.candidates)
             unit_articles = np.array(
                 [self._positions[self._units[i].article_id] if i in self._units else -1 for i in ids[0].tolist()]
@@ -184,7 +186,7 @@ class KnowledgeSearch:
                 hits.append(self._hit(article_id, float(scored.fused[position]), vector))
         confidence = self.calibration.confidence(scored.features)
         decision = "answer" if self.calibration.answers(scored.features, confidence) else "unsure"
-        return SearchResult(query, hits, confidence, decision, features=scored.features.tolist())
+        return SearchResult(query, hits, confidence, decision, features=scored.features.tolist(), vector=vector)
 
     def _hit(self, article_id: str, fused: float, vector: np.ndarray) -> Hit:
         """The article with what matched: quote the opening answer, or the passage asked about."""

@@ -120,5 +120,9 @@ class Router:
         cfg = self.config
         return min((cfg.priorities.get(r, cfg.default_priority) for r in reasons), default=cfg.default_priority)
 
+    def fallback_wait_minutes(self) -> int:
+        """The wait to quote before any escalation has been claimed: the default priority's SLA."""
+        return self.sla_minutes(self.config.default_priority)
+
     def sla_minutes(self, priority: int) -> int:
         return self.config.sla_minutes.get(priority, 15)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select
 
 from candor.db import session_scope
 from routing.models import CannedResponse
 from routing.staff import User
-from web.api.staff import require, visible_teams
+from web.api.staff import Agent, visible_teams
 
 router = APIRouter(prefix="/api/canned-responses", tags=["agent"])
-Agent = Annotated[User, Depends(require("agent", "admin"))]
 
 
 class CannedIn(BaseModel):

@@ -14,6 +14,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from candor.db import DatabaseUnavailable, session_scope
 from routing import queue
+from routing.policy import Router
 from touchpoints import conversations, log
 from touchpoints.models import Conversation
 from web.chat import ChatService, public_message
@@ -98,18 +99,19 @@ def rate(body: Rating, conversation: Annotated[Conversation, Depends(customer_co
 @router.get("/{conversation_id}")
 def get_conversation(
     conversation: Annotated[Conversation, Depends(customer_conversation)],
+    chat: Annotated[ChatService, Depends(chat_service)],
 ) -> dict[str, Any]:
     with session_scope() as session:
         messages = conversations.transcript(session, conversation.id)
         current = session.get(Conversation, conversation.id)
         return {
             "id": conversation.id,
-            **_status(session, current),
+            **_status(session, current, chat.router),
             "messages": [public_message(m) for m in messages],
         }
 
 
-def _status(session, conversation: Conversation) -> dict[str, Any]:  # noqa: ANN001
+def _status(session, conversation: Conversation, router: Router) -> dict[str, Any]:  # noqa: ANN001
     """The conversation's status and, while it waits for a person, its place and the wait."""
     status: dict[str, Any] = {"status": conversation.status, "queue": None}
     if conversation.status == "queued":
@@ -117,22 +119,24 @@ def _status(session, conversation: Conversation) -> dict[str, Any]:  # noqa: ANN
         if escalation is not None:
             status["queue"] = {
                 "position": queue.position(session, escalation),
-                "wait_minutes": queue.estimated_wait_minutes(session, fallback=15),
+                "wait_minutes": queue.estimated_wait_minutes(session, router.fallback_wait_minutes()),
                 "team": escalation.team,
             }
     return status
 
 
-def _news(conversation_id: str, after: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _news(conversation_id: str, after: int, router: Router) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     with session_scope() as session:
         messages = conversations.transcript(session, conversation_id, after=after)
-        return [public_message(m) for m in messages], _status(session, session.get(Conversation, conversation_id))
+        status = _status(session, session.get(Conversation, conversation_id), router)
+        return [public_message(m) for m in messages], status
 
 
 @router.get("/{conversation_id}/events")
 async def conversation_events(
     request: Request,
     conversation: Annotated[Conversation, Depends(customer_conversation)],
+    chat: Annotated[ChatService, Depends(chat_service)],
     after: Annotated[int, Query(ge=0)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> EventSourceResponse:
@@ -148,7 +152,7 @@ async def conversation_events(
         seen, last_status = after, None
         while not await request.is_disconnected():
             try:
-                messages, status = await run_in_threadpool(_news, conversation.id, seen)
+                messages, status = await run_in_threadpool(_news, conversation.id, seen, chat.router)
             except DatabaseUnavailable:
                 yield {"event": "error", "data": json.dumps({"detail": "The service is briefly unavailable."})}
                 await asyncio.sleep(POLL_S * 4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
@@ -17,13 +17,12 @@ from touchpoints import conversations, log
 from touchpoints.models import Conversation, Event
 from web.api.conversations import CustomerMessage
 from web.api.follow_ups import public as follow_up_public
-from web.api.staff import require, visible_teams
+from web.api.staff import Agent, visible_teams
 from web.chat import public_message
 from web.rasa_client import RasaUnavailable
 
 router = APIRouter(prefix="/api/escalations", tags=["agent"])
 logger = logging.getLogger(__name__)
-Agent = Annotated[User, Depends(require("agent", "admin"))]
 
 RATING_PROMPT = "You're back with our assistant. How would you rate the help you got today?"
 RATING_BUTTONS = [{"title": str(n), "payload": f'/rate{{"rating": "{n}"}}'} for n in range(1, 6)]

@@ -10,16 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from candor.db import session_scope, utcnow
 from routing import service_level
 from routing.models import FollowUp
-from routing.staff import User
 from touchpoints import log
 from touchpoints.models import Conversation
 from web.api.conversations import customer_conversation
-from web.api.staff import require, visible_teams
+from web.api.staff import Agent, visible_teams
 from web.chat import public_message
 
 customer_router = APIRouter(prefix="/api/conversations", tags=["customer"])
 staff_router = APIRouter(prefix="/api/follow-ups", tags=["agent"])
-Agent = Annotated[User, Depends(require("agent", "admin"))]
 
 
 class FollowUpRequest(BaseModel):

@@ -100,6 +100,9 @@ def require(*roles: str) -> Callable[..., User]:
     return check
 
 
+Agent = Annotated[User, Depends(require("agent", "admin"))]
+
+
 def visible_teams(user: User) -> list[str] | None:
     """Agents see their teams (all teams if none are set); admins see everything."""
     return None if user.role == "admin" or not user.teams else list(user.teams)
