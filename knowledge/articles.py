@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 SLUG = re.compile(r"^[^\s/]{1,120}$")
+
+
+def _slug(value: str) -> str:
+    if not SLUG.match(value):
+        raise ValueError("id must be 1-120 characters with no spaces or slashes, e.g. plan-pro-cost")
+    return value
+
+
+ArticleId = Annotated[str, AfterValidator(_slug)]
 
 
 class CostItem(BaseModel):
@@ -32,31 +41,27 @@ class Fit(BaseModel):
     criteria: FitCriteria | None = None
 
 
-class ArticleIn(BaseModel):
-    """One article in the knowledge file format of the architecture brief."""
+class ArticleContent(BaseModel):
+    """What an editor writes; the id and the status are the store's business."""
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
     title: str = Field(min_length=1, max_length=300)
     kind: Literal["cost", "tradeoff", "fit", "policy", "howto"]
     body: str = Field(min_length=1, max_length=50_000)
     questions: list[str] = []
     tags: list[str] = []
     product: str | None = None
-    url: str | None = None
-    status: Literal["draft", "published", "archived"] = "draft"
+    url: str | None = Field(default=None, max_length=500)
     owner: str | None = None
     fit: Fit | None = None
     cost_breakdown: list[CostItem] | None = None
 
-    @field_validator("id")
+    @field_validator("title", "body")
     @classmethod
-    def _slug(cls, value: str) -> str:
-        if not SLUG.match(value):
-            raise ValueError(
-                "id must be 1-120 characters with no spaces or slashes, e.g. plan-pro-cost"
-            )
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
         return value
 
     @field_validator("questions", "tags")
@@ -64,6 +69,21 @@ class ArticleIn(BaseModel):
     def _clean_list(cls, value: list[str]) -> list[str]:
         return [item.strip() for item in value if item and item.strip()]
 
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        # Customers follow this link from the widget; only web addresses are safe to offer.
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("url must start with https:// or http://")
+        return value or None
+
     def fields(self) -> dict[str, Any]:
         """Column values for the ORM model."""
         return self.model_dump(mode="json")
+
+
+class ArticleIn(ArticleContent):
+    """One article in the knowledge file format of the architecture brief."""
+
+    id: ArticleId
+    status: Literal["draft", "published", "archived"] = "draft"

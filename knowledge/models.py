@@ -30,6 +30,9 @@ class Article(Base):
     # Fit articles: {"good_for": [...], "poor_for": [...]}; cost articles: [{"item", "amount", "note"}].
     fit: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     cost_breakdown: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    # Unpublished edits of a published article: the live fields keep answering customers until
+    # an editor publishes (Zendesk and Intercom work the same way).
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

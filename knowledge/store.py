@@ -1,4 +1,9 @@
-"""Article storage with a full version history and a revision counter searchers watch."""
+"""Article storage with a full version history and a revision counter searchers watch.
+
+Editing follows the draft → publish workflow of help-centre editors: a new article is a draft;
+edits of a published article wait in ``Article.draft`` while the published text keeps answering
+customers, until someone publishes them. Every save, publish and restore is a version.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from knowledge.articles import ArticleIn
+from knowledge.articles import ArticleContent, ArticleIn
 from knowledge.models import Article, ArticleVersion, KbRevision
 
 SNAPSHOT_FIELDS = (
@@ -16,12 +21,24 @@ SNAPSHOT_FIELDS = (
 )
 
 
+CONTENT_FIELDS = tuple(ArticleContent.model_fields)
+
+
 class ArticleNotFound(LookupError):
     pass
 
 
+class ArticleConflict(RuntimeError):
+    """Someone saved the article since the editor loaded it; saving would lose their change."""
+
+
 def snapshot(article: Article) -> dict[str, Any]:
     return {name: getattr(article, name) for name in SNAPSHOT_FIELDS}
+
+
+def working_copy(article: Article) -> dict[str, Any]:
+    """What the editor sees: the unpublished draft over the published fields."""
+    return {**snapshot(article), **(article.draft or {})}
 
 
 def to_dict(article: Article) -> dict[str, Any]:
@@ -63,8 +80,51 @@ class ArticleStore:
         else:
             for name, value in fields.items():
                 setattr(article, name, value)
+            article.draft = None   # an import is the whole truth about the article
             article.version += 1
         self._record(article, author, note or ("created" if article.version == 1 else "edited"))
+        return article
+
+    def save_draft(
+        self, article_id: str, content: ArticleContent, *, author: str | None = None,
+        base_version: int | None = None, note: str | None = None,
+    ) -> Article:
+        """The editor's save: creates a draft, or keeps edits of a published article pending."""
+        fields = content.fields()
+        article = self.session.get(Article, article_id)
+        if article is None:
+            article = Article(id=article_id, version=1, status="draft", **fields)
+            self.session.add(article)
+            self._record(article, author, note or "created")
+            return article
+        self._check_base(article, base_version)
+        if article.status == "published":
+            article.draft = fields
+        else:
+            for name, value in fields.items():
+                setattr(article, name, value)
+            article.status = "draft"
+        article.version += 1
+        self._record(article, author, note or "draft saved")
+        return article
+
+    def publish(self, article_id: str, *, author: str | None = None, base_version: int | None = None) -> Article:
+        article = self.get(article_id)
+        self._check_base(article, base_version)
+        if article.status == "published" and article.draft is None:
+            raise ArticleConflict(f"Article {article_id!r} is already published with no unpublished changes.")
+        for name, value in (article.draft or {}).items():
+            setattr(article, name, value)
+        article.draft = None
+        return self.set_status(article_id, "published", author=author)
+
+    def discard_draft(self, article_id: str, *, author: str | None = None) -> Article:
+        article = self.get(article_id)
+        if article.draft is None:
+            raise ArticleConflict(f"Article {article_id!r} has no unpublished changes to discard.")
+        article.draft = None
+        article.version += 1
+        self._record(article, author, "draft discarded")
         return article
 
     def set_status(self, article_id: str, status: str, *, author: str | None = None) -> Article:
@@ -87,7 +147,7 @@ class ArticleStore:
         return list(self.session.scalars(query))
 
     def restore(self, article_id: str, version: int, *, author: str | None = None) -> Article:
-        """Copy an old snapshot forward as a new version, so the history stays complete."""
+        """Bring an old version's text back as a draft; history stays complete, nothing goes live."""
         old = self.session.scalar(
             select(ArticleVersion).where(
                 ArticleVersion.article_id == article_id, ArticleVersion.version == version
@@ -95,12 +155,17 @@ class ArticleStore:
         )
         if old is None:
             raise ArticleNotFound(f"Article {article_id!r} has no version {version}.")
-        article = self.get(article_id)
-        for name, value in old.snapshot.items():
-            setattr(article, name, value)
-        article.version += 1
-        self._record(article, author, f"restored version {version}")
-        return article
+        self.get(article_id)
+        content = ArticleContent.model_validate({k: old.snapshot.get(k) for k in CONTENT_FIELDS})
+        return self.save_draft(article_id, content, author=author, note=f"restored version {version}")
+
+    @staticmethod
+    def _check_base(article: Article, base_version: int | None) -> None:
+        if base_version is not None and base_version != article.version:
+            raise ArticleConflict(
+                f"{article.id!r} changed since you opened it (you had version {base_version}, it is now "
+                f"version {article.version}); reload it and apply your change again."
+            )
 
     def revision(self) -> int:
         return self.session.scalar(select(KbRevision.revision).where(KbRevision.id == 1)) or 0
@@ -110,7 +175,7 @@ class ArticleStore:
             ArticleVersion(
                 article_id=article.id,
                 version=article.version,
-                snapshot=snapshot(article),
+                snapshot=working_copy(article),
                 author=author,
                 note=note,
             )

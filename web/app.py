@@ -1,4 +1,4 @@
-"""The ASGI app: customer chat API and health now; console, editor and dashboard mount here."""
+"""The ASGI app: customer chat API, health, the agent console and the knowledge editor."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from candor.settings import Settings, get_settings
 from routing import service_level
 from routing.policy import Router, load_policy
 from web import health
-from web.api import canned, conversations, escalations, follow_ups, staff
+from web.api import articles, canned, conversations, escalations, follow_ups, staff
 from web.chat import ChatService
 from web.rasa_client import RasaClient
 from web.security import SecurityHeaders
@@ -81,6 +81,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The agent console; its script sends people who are not signed in to /login."""
         return FileResponse(STATIC / "console.html")
 
+    @app.get("/editor", include_in_schema=False)
+    def editor_page() -> FileResponse:
+        """The knowledge editor for CX staff (role editor or admin)."""
+        return FileResponse(STATIC / "editor.html")
+
     app.include_router(health.router)
     app.include_router(conversations.router)
     app.include_router(staff.router)
@@ -88,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(follow_ups.customer_router)
     app.include_router(follow_ups.staff_router)
     app.include_router(canned.router)
+    app.include_router(articles.router)
 
     @app.exception_handler(DatabaseUnavailable)
     async def _database_down(_: Request, error: DatabaseUnavailable) -> JSONResponse:
