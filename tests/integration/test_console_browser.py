@@ -3,6 +3,7 @@
 import secrets
 
 import pytest
+from browser_helpers import sign_in
 from playwright.sync_api import expect
 
 from candor.db import session_scope
@@ -26,21 +27,11 @@ def queued_escalation(api, who: tuple[str, str], conversation_id: str) -> dict:
     return mine
 
 
-def sign_in(page, url: str, who: tuple[str, str]) -> None:
-    page.goto(f"{url}/console")
-    expect(page).to_have_url(f"{url}/login?next=%2Fconsole")   # not signed in: sent to sign in
-    page.get_by_label("Username").fill(who[0])
-    page.get_by_label("Password").fill(who[1])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{url}/console")
-    expect(page.locator(".who")).to_contain_text(who[0])
-
-
 def test_an_agent_takes_answers_notes_and_hands_back(page, stack_settings, api, customer, cara):
     url = stack_settings.web_url
     assert customer.say("I need to talk to a real person")["status"] == "queued"
     mine = queued_escalation(api, cara, customer.id)
-    sign_in(page, url, cara)
+    sign_in(page, url, "/console", cara)
     entry = page.locator("#queued .item").filter(has_text=f"#{mine['id']} ")
     expect(entry).to_contain_text("explicit_request")
     entry.get_by_role("button").click()
@@ -82,7 +73,7 @@ def test_no_payload_runs_in_the_console(page, stack_settings, api, customer, car
     customer.say("I need to talk to a real person")
     for payload in xss_payloads:
         customer.say(payload)   # queued: stored for the agent, never sent to the bot
-    sign_in(page, url, cara)
+    sign_in(page, url, "/console", cara)
     mine = queued_escalation(api, cara, customer.id)
     entry = page.locator("#queued .item").filter(has_text=f"#{mine['id']} ")
     entry.get_by_role("button").click()

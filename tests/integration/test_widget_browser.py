@@ -3,35 +3,10 @@
 import re
 
 import pytest
+from browser_helpers import conversation_id, open_chat, say, shot
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
-
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(page.artifacts / f"{name}.png"), full_page=False)
-
-
-def widget(page):
-    return page.locator("#candor-widget")
-
-
-def open_chat(page, url: str) -> None:
-    page.goto(f"{url}/demo")
-    page.get_by_role("button", name="Chat with us").click()
-    expect(page.get_by_role("dialog", name="Kestrel Fibre")).to_be_visible()
-
-
-def say(page, text: str) -> None:
-    box = page.get_by_label("Your message")
-    box.fill(text)
-    box.press("Enter")
-
-
-def conversation_id(page) -> str:
-    stored = page.evaluate("Object.entries(localStorage).find(([k]) => k.startsWith('candor.conversation'))[1]")
-    return re.search(r'"id":"([^"]+)"', stored).group(1)
 
 
 def escalation_for(api, agents, conversation: str) -> dict:

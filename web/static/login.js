@@ -19,7 +19,8 @@ document.getElementById("login").addEventListener("submit", async (event) => {
     error.hidden = false;
     return;
   }
+  const { role } = await response.json();
   const next = new URLSearchParams(location.search).get("next") || "";
-  // Only ever return to a page of this site.
-  location.assign(/^\/[a-z]/.test(next) ? next : "/console");
+  // Only ever return to a page of this site; without one, each role starts on its own page.
+  location.assign(/^\/[a-z]/.test(next) ? next : role === "editor" ? "/editor" : "/console");
 });
