@@ -27,10 +27,10 @@ def test_an_editor_publishes_and_the_widget_answers_from_it(page, browser, stack
     sign_in(page, url, "/editor", edna)
     expect(page.locator("#articles .item").first).to_be_visible()   # the sample knowledge base
 
-    page.get_by_role("button", name="New article").click()
-    page.get_by_label("Id").fill(aid)
-    page.get_by_label("Kind").select_option("policy")
-    page.get_by_label("Title").fill("Do you sell gift vouchers?")
+    page.get_by_role("button", name="New article", exact=True).click()
+    page.get_by_label("Id", exact=True).fill(aid)
+    page.get_by_label("Kind", exact=True).select_option("policy")
+    page.get_by_label("Title", exact=True).fill("Do you sell gift vouchers?")
     page.get_by_label("Tags (comma-separated)").fill("gifts, vouchers")
     page.get_by_label("Questions it answers (one per line)").fill(f"{question}\ndo you sell gift vouchers")
     page.get_by_label("Body (markdown)").fill(
@@ -38,7 +38,7 @@ def test_an_editor_publishes_and_the_widget_answers_from_it(page, browser, stack
         "- Buy them on our website\n- The person you give one to activates it when their line is live")
     expect(page.locator(".preview strong")).to_have_text("Gift vouchers")   # rendered markdown
     expect(page.locator(".preview li")).to_have_count(2)
-    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Save draft", exact=True).click()
     expect(page.locator("#article .state")).to_contain_text("Version 1 · draft")
 
     page.get_by_label("What would the bot answer now").fill(question)
@@ -47,7 +47,7 @@ def test_an_editor_publishes_and_the_widget_answers_from_it(page, browser, stack
     expect(verdict).to_be_visible(timeout=60_000)   # the web app loads the search model on first use
     expect(verdict).not_to_contain_text("Do you sell gift vouchers?")   # a draft answers nobody
 
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator("#article .state")).to_contain_text("published")
     page.get_by_role("button", name="Test", exact=True).click()
     expect(verdict).to_contain_text("Would answer from “Do you sell gift vouchers?”", timeout=30_000)
@@ -64,7 +64,7 @@ def test_an_editor_publishes_and_the_widget_answers_from_it(page, browser, stack
     # An edit waits as a draft; the history shows what changed and can bring the old text back.
     body = page.get_by_label("Body (markdown)")
     body.fill(body.input_value().replace("never expire", "last 3 years"))
-    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Save draft", exact=True).click()
     expect(page.locator("#article .state")).to_contain_text("unpublished changes")
     latest = page.locator("#article .versions li").first
     expect(latest).to_contain_text("v3 · draft saved")
@@ -96,13 +96,13 @@ def test_no_payload_runs_in_the_editor_or_the_widget(page, browser, stack_settin
     assert api.post(f"/api/articles/{tag}-all/publish", headers=agents["eve"]).status_code == 200
 
     sign_in(page, url, "/editor", edna)
-    page.get_by_label("Tag").fill(tag)
+    page.get_by_label("Filter by tag").fill(tag)
     items = page.locator("#articles .item")
     expect(items).to_have_count(len(xss_payloads) + 1)
     listed = api.get("/api/articles", params={"tag": tag}, headers=agents["eve"]).json()
     for position, article in enumerate(listed):   # titles in the list, bodies in the preview
         items.nth(position).get_by_role("button").click()
-        expect(page.get_by_label("Id")).to_have_value(article["id"])
+        expect(page.get_by_label("Id", exact=True)).to_have_value(article["id"])
         number = article["id"].rsplit("-", 1)[1]
         expect(page.locator(".preview")).to_contain_text("Payload " + number if number != "all" else "window")
     page.get_by_label("What would the bot answer now").fill(xss_payloads[0])
@@ -118,6 +118,7 @@ def test_no_payload_runs_in_the_editor_or_the_widget(page, browser, stack_settin
     open_chat(customer, url)
     say(customer, "what does the zebra xylophone policy say")
     answer = customer.locator(".message.bot").filter(has=customer.locator(".source")).first
-    expect(answer).to_contain_text(xss_payloads[0], timeout=30_000)   # shown as the text it is
+    # The bot quotes articles as plain text (markdown flattened): the tag shows as characters.
+    expect(answer).to_contain_text("<script", timeout=30_000)
     assert customer.evaluate("window.__xss") is None and customer.dialogs == []
     customer.context.close()

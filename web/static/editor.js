@@ -69,8 +69,8 @@
   }
 
   function diffView(text) {
-    return el("pre", { class: "diff" }, ...text.split("\n").map((line) =>
-      el("span", { class: line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "", text: `${line}\n` })));
+    const kind = (line) => (/^(\+\+\+|---|@@)/.test(line) ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "");
+    return el("pre", { class: "diff" }, ...text.split("\n").map((line) => el("span", { class: kind(line), text: `${line}\n` })));
   }
 
   async function renderVersions(id) {
