@@ -51,3 +51,35 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Touchpoint(Base):
+    """One scored touchpoint per conversation, recomputed whenever the conversation changes."""
+
+    __tablename__ = "touchpoints"
+
+    conversation_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    resolution: Mapped[str] = mapped_column(String(30), index=True)
+    sentiment_avg: Mapped[float | None] = mapped_column(nullable=True)
+    sentiment_trend: Mapped[float | None] = mapped_column(nullable=True)
+    sentiments: Mapped[list[float]] = mapped_column(JSON, default=list)
+    turns: Mapped[int] = mapped_column(Integer, default=0)
+    rephrasings: Mapped[int] = mapped_column(Integer, default=0)
+    time_to_resolution_s: Mapped[float | None] = mapped_column(nullable=True)
+    queue_wait_s: Mapped[float | None] = mapped_column(nullable=True)
+    satisfaction: Mapped[float] = mapped_column()
+    satisfaction_predicted: Mapped[bool] = mapped_column(default=True)
+    experience_score: Mapped[int] = mapped_column(Integer, index=True)
+    escalated: Mapped[bool] = mapped_column(default=False)
+    escalation_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    articles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    formula_version: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    last_activity_at: Mapped[datetime] = mapped_column()
+    # The newest message and event the scores saw: anything newer means "score again".
+    seen_message_id: Mapped[int] = mapped_column(Integer, default=0)
+    seen_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    scored_at: Mapped[datetime] = mapped_column(default=utcnow)
