@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from candor.cli_touchpoints import erase, report, touchpoints_app
 from candor.settings import get_settings
 
 app = typer.Typer(help="Candor: support assistant with a transparency knowledge base.", no_args_is_help=True)
@@ -21,6 +22,9 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.add_typer(user_app, name="user")
+app.add_typer(touchpoints_app, name="touchpoints")
+app.command("report")(report)
+app.command("erase")(erase)
 console = Console()
 err = Console(stderr=True)
 

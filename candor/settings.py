@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
     sample_kb: Path = ROOT / "knowledge" / "sample_kb.jsonl"
     # Answer-or-escalate rules, teams, business hours and SLAs (see the comments in the file).
     policy_file: Path = ROOT / "routing" / "policy.yml"
+
+    # Privacy: what is masked in customer messages before they are stored or reach Rasa
+    # (CANDOR_REDACT='[]' turns it off), and after how many days of silence a conversation is
+    # deleted everywhere (none: kept until erased).
+    redact: list[Literal["email", "card", "phone"]] = ["email", "card", "phone"]
+    retention_days: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -86,6 +86,10 @@ class Embedder:
     def encode_query(self, text: str) -> np.ndarray:
         return self._encode([text])[0]
 
+    def encode_transient(self, texts: list[str]) -> np.ndarray:
+        """Customer text: encoded, never written to the cache meant for articles."""
+        return self._encode(texts) if texts else np.zeros((0, DIM), dtype=np.float32)
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,

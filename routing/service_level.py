@@ -14,6 +14,12 @@ from routing.models import Escalation, FollowUp
 from touchpoints import conversations, log
 from touchpoints.models import Message
 
+def masked_email(email: str) -> str:
+    """Enough for the customer to recognise their address; the transcript keeps no full copy."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 BREACH_NOTICE = (
     "I'm sorry: everyone on our team is still busy, so nobody has picked this up yet. You keep your "
     "place in the queue. If you'd rather not wait, type your e-mail address and we'll reply by e-mail."
@@ -81,7 +87,7 @@ def leave_follow_up(session: Session, conversation_id: str, email: str, note: st
     session.flush()
     ack = conversations.append(
         session, conversation_id, "bot",
-        f"Thanks. We'll reply by e-mail to {email}. If someone frees up sooner, they'll answer here.",
+        f"Thanks. We'll reply by e-mail to {masked_email(email)}. If someone frees up sooner, they'll answer here.",
         {"notice": "follow_up", "follow_up_id": follow_up.id},
     )
     log.record(session, conversation_id, "follow_up", follow_up_id=follow_up.id, team=follow_up.team)

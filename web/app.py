@@ -14,12 +14,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from candor import erasure
 from candor.db import DatabaseUnavailable, session_scope, utcnow
 from candor.settings import Settings, get_settings
 from routing import service_level
 from routing.policy import Router, load_policy
+from touchpoints.scorer import score_pending
 from web import health
-from web.api import articles, canned, conversations, escalations, follow_ups, staff
+from web.api import analytics, articles, canned, conversations, escalations, follow_ups, privacy, staff
 from web.chat import ChatService
 from web.rasa_client import RasaClient
 from web.security import SecurityHeaders
@@ -28,19 +30,40 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 
 
-async def _watch_service_levels(interval_s: float) -> None:
-    """Every interval, tell customers whose escalation nobody claimed in time (see routing.service_level)."""
+async def _background(interval_s: float, settings: Settings) -> None:
+    """Every interval: tell customers whose escalation nobody claimed in time (routing.service_level),
+    score the touchpoints of conversations that changed (touchpoints.scorer), and delete
+    conversations past the retention period (candor.erasure)."""
+    jobs = [check_service_levels, score_touchpoints]
+    if settings.retention_days:
+        jobs.append(lambda: purge_expired(settings))
     while True:
         await asyncio.sleep(interval_s)
-        try:
-            await run_in_threadpool(check_service_levels)
-        except Exception:  # the database may be briefly away; the next round catches up
-            logger.exception("Service-level check failed; retrying in %.0f s", interval_s)
+        for job in jobs:
+            try:
+                await run_in_threadpool(job)
+            except Exception:  # the database may be briefly away; the next round catches up
+                logger.exception("Background job %r failed; retrying in %.0f s", job, interval_s)
 
 
 def check_service_levels() -> int:
     with session_scope() as session:
         return len(service_level.notify_breaches(session, utcnow()))
+
+
+def score_touchpoints() -> int:
+    with session_scope() as session:
+        return score_pending(session, utcnow())
+
+
+def purge_expired(settings: Settings) -> dict[str, int]:
+    with session_scope() as session:
+        ids = erasure.expired(session, utcnow(), settings.retention_days)
+        counts = erasure.erase(session, ids, erasure.tracker_url(settings))
+    if ids:
+        logger.info("Retention: deleted %d conversations silent for %d days (%s)",
+                    len(ids), settings.retention_days, counts)
+    return counts
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # noqa: ANN202
-        watcher = asyncio.create_task(_watch_service_levels(router.config.sla_check_seconds))
+        watcher = asyncio.create_task(_background(router.config.sla_check_seconds, settings))
         try:
             yield
         finally:
@@ -58,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.chat = ChatService(
-        RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s), router
+        RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s), router, tuple(settings.redact)
     )
     app.add_middleware(SecurityHeaders)
     if settings.widget_origins:
@@ -81,6 +104,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The agent console; its script sends people who are not signed in to /login."""
         return FileResponse(STATIC / "console.html")
 
+    @app.get("/dashboard", include_in_schema=False)
+    def dashboard_page() -> FileResponse:
+        """Journey analytics for CX staff (role editor or admin)."""
+        return FileResponse(STATIC / "dashboard.html")
+
     @app.get("/editor", include_in_schema=False)
     def editor_page() -> FileResponse:
         """The knowledge editor for CX staff (role editor or admin)."""
@@ -94,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(follow_ups.staff_router)
     app.include_router(canned.router)
     app.include_router(articles.router)
+    app.include_router(analytics.router)
+    app.include_router(privacy.router)
 
     @app.exception_handler(DatabaseUnavailable)
     async def _database_down(_: Request, error: DatabaseUnavailable) -> JSONResponse:

@@ -13,6 +13,7 @@ from routing import queue, service_level
 from routing.policy import Router
 from touchpoints import conversations, log
 from touchpoints.models import Conversation
+from touchpoints.redaction import KINDS, redact
 from web.rasa_client import RasaClient, RasaUnavailable, merge_replies
 
 logger = logging.getLogger(__name__)
@@ -32,9 +33,10 @@ class TurnResult:
 class ChatService:
     """Owns conversations: while a person holds one, customer messages never reach Rasa."""
 
-    def __init__(self, rasa: RasaClient, router: Router) -> None:
+    def __init__(self, rasa: RasaClient, router: Router, redact_kinds: tuple[str, ...] = KINDS) -> None:
         self.rasa = rasa
         self.router = router
+        self.redact_kinds = redact_kinds
         # One turn at a time per conversation keeps the transcript in the order it was sent.
         self._locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()
         self._locks_guard = threading.Lock()
@@ -52,7 +54,10 @@ class ChatService:
         with lock:
             with session_scope() as session:
                 current = session.get(Conversation, conversation.id)
-                conversations.append(session, current.id, "customer", text)
+                # Masked before it is stored or reaches Rasa's tracker store; an address a waiting
+                # customer leaves for a follow-up is still read from what they typed.
+                masked = redact(text, self.redact_kinds)
+                conversations.append(session, current.id, "customer", masked)
                 status = current.status
                 email = service_level.find_email(text) if status == "queued" else None
                 if email:
@@ -62,7 +67,7 @@ class ChatService:
             if status != "bot":
                 return TurnResult([], status)
             try:
-                replies = merge_replies(self.rasa.send(conversation.id, text))
+                replies = merge_replies(self.rasa.send(conversation.id, masked))
             except RasaUnavailable as error:
                 logger.error("%s", error)
                 return self._bot_down(conversation.id)

@@ -183,7 +183,7 @@ def preview(body: Preview, user: Editor) -> dict[str, str]:
 _knowledge_lock = threading.Lock()
 
 
-def _knowledge(request: Request):  # noqa: ANN202
+def live_knowledge(request: Request):  # noqa: ANN201
     """The same live, published-only search the bot uses; the model loads on first use."""
     state = request.app.state
     with _knowledge_lock:
@@ -201,7 +201,7 @@ async def test_question(
     """What the bot would do with this question now: answer (which article, how sure) or hand over."""
     if not q.strip():
         raise HTTPException(422, "q: ask a question with some words in it")
-    knowledge = await run_in_threadpool(_knowledge, request)
+    knowledge = await run_in_threadpool(live_knowledge, request)
     result = await run_in_threadpool(knowledge.search, q)
     decision = request.app.state.chat.router.decide(Turn(result, text=q, sentiment=sentiment(q)))
     best = result.best

@@ -1,0 +1,81 @@
+"""Deleting a customer everywhere (right to erasure) and old conversations (retention).
+
+Everywhere means: messages, events, touchpoints, escalations with their notes, follow-ups,
+the conversation itself, and Rasa's tracker store (its own database, keyed by conversation id).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from candor.db import get_engine
+from candor.settings import Settings
+from routing.models import Escalation, EscalationNote, FollowUp
+from touchpoints.models import Conversation, Event, Message, Touchpoint
+
+
+def conversations_of(session: Session, customer: str) -> list[str]:
+    """A customer is a conversation id, or the `customer_id` / `email` attribute the site passed,
+    or an e-mail address left for a follow-up (case-insensitive)."""
+    wanted = customer.strip().lower()
+    def matches(cid: str, attributes: dict | None) -> bool:
+        return cid == customer or any(str((attributes or {}).get(k, "")).lower() == wanted
+                                      for k in ("customer_id", "email"))
+
+    ids = {cid for cid, attributes in session.execute(select(Conversation.id, Conversation.attributes))
+           if matches(cid, attributes)}
+    ids |= set(session.scalars(select(FollowUp.conversation_id).where(func.lower(FollowUp.email) == wanted)))
+    return sorted(ids)
+
+
+def erase(session: Session, conversation_ids: list[str], tracker_url: str | None = None) -> dict[str, int]:
+    """Delete the conversations in every table; returns rows deleted per table."""
+    counts: Counter[str] = Counter()
+    if not conversation_ids:
+        return {}
+    escalations = select(Escalation.id).where(Escalation.conversation_id.in_(conversation_ids))
+    for label, statement in (
+        ("escalation_notes", delete(EscalationNote).where(EscalationNote.escalation_id.in_(escalations))),
+        ("follow_ups", delete(FollowUp).where(FollowUp.conversation_id.in_(conversation_ids))),
+        ("escalations", delete(Escalation).where(Escalation.conversation_id.in_(conversation_ids))),
+        ("touchpoints", delete(Touchpoint).where(Touchpoint.conversation_id.in_(conversation_ids))),
+        ("events", delete(Event).where(Event.conversation_id.in_(conversation_ids))),
+        ("messages", delete(Message).where(Message.conversation_id.in_(conversation_ids))),
+        ("conversations", delete(Conversation).where(Conversation.id.in_(conversation_ids))),
+    ):
+        counts[label] += session.execute(statement, execution_options={"synchronize_session": False}).rowcount
+    if tracker_url:
+        counts["rasa_tracker_events"] += erase_tracker(tracker_url, conversation_ids)
+    return dict(counts)
+
+
+def erase_tracker(tracker_url: str, conversation_ids: list[str]) -> int:
+    """Rasa's SQL tracker store keeps every turn in its `events` table by sender_id."""
+    engine = get_engine(tracker_url)
+    with engine.begin() as connection:
+        tables = connection.dialect.get_table_names(connection)
+        if "events" not in tables:
+            return 0
+        total = 0
+        for cid in conversation_ids:
+            total += connection.execute(text("DELETE FROM events WHERE sender_id = :sid"), {"sid": cid}).rowcount
+        return total
+
+
+def expired(session: Session, now: datetime, days: int) -> list[str]:
+    """Conversations with no message for `days` days."""
+    cutoff = now - timedelta(days=days)
+    last = select(Message.conversation_id, func.max(Message.created_at).label("last")).group_by(
+        Message.conversation_id).subquery()
+    query = select(Conversation.id).outerjoin(last, last.c.conversation_id == Conversation.id).where(
+        or_(last.c.last < cutoff, (last.c.last.is_(None)) & (Conversation.created_at < cutoff)))
+    return list(session.scalars(query))
+
+
+def tracker_url(settings: Settings) -> str:
+    """Where `candor up` points Rasa's tracker store (see candor.supervisor)."""
+    return f"sqlite:///{settings.var_dir / 'rasa-tracker.db'}"

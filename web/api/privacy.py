@@ -1,0 +1,30 @@
+"""Admin-only erasure of a customer's data (the API twin of `candor erase`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from candor.db import session_scope
+from candor.erasure import conversations_of, erase, tracker_url
+from routing.staff import User
+from web.api.staff import require
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+
+class Erase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer: str = Field(min_length=1, max_length=254, description="Conversation id, customer_id or e-mail")
+
+
+@router.post("/erase")
+def erase_customer(body: Erase, request: Request, user: Annotated[User, Depends(require("admin"))]) -> dict[str, Any]:
+    with session_scope() as session:
+        ids = conversations_of(session, body.customer)
+        if not ids:
+            raise HTTPException(404, f"No conversations found for {body.customer!r}; nothing erased.")
+        counts = erase(session, ids, tracker_url(request.app.state.settings))
+    return {"conversations": len(ids), "deleted": counts}
