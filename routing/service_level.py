@@ -14,6 +14,7 @@ from routing.models import Escalation, FollowUp
 from touchpoints import conversations, log
 from touchpoints.models import Message
 
+
 def masked_email(email: str) -> str:
     """Enough for the customer to recognise their address; the transcript keeps no full copy."""
     local, _, domain = email.partition("@")

@@ -129,7 +129,8 @@ def experience_score(satisfaction: float, outcome: str, sentiment_avg: float | N
 
 
 def score(record: Record, journey: JourneyConfig, now: datetime) -> Scores:
-    customer = [text for sender, text, _ in record.messages if sender == "customer"]
+    # Button clicks arrive as "/intent" payloads: they are not typed turns and carry no mood.
+    customer = [text for sender, text, _ in record.messages if sender == "customer" and not text.startswith("/")]
     sentiments = [round(sentiment(text), 3) for text in customer]
     sentiment_avg = round(fmean(sentiments), 3) if sentiments else None
     trend = round(sentiments[-1] - sentiments[0], 3) if len(sentiments) > 1 else None

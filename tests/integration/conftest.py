@@ -97,6 +97,12 @@ def customer(api) -> Customer:
     return Customer(api)
 
 
+@pytest.fixture
+def new_customer(api):
+    """For tests that need more than one customer."""
+    return lambda: Customer(api)
+
+
 @pytest.fixture(scope="session")
 def agents(stack, stack_settings):
     """Two agents and an editor in the stack's database; returns their bearer headers."""

@@ -22,21 +22,21 @@ def edna(stack, stack_settings) -> tuple[str, str]:
 
 def test_an_editor_publishes_and_the_widget_answers_from_it(page, browser, stack_settings, edna):
     url = stack_settings.web_url
-    aid = f"gift-vouchers-{secrets.token_hex(2)}"
-    question = "Can I buy a Kestrel gift voucher for someone?"
+    aid = f"student-discount-{secrets.token_hex(2)}"
+    question = "Is there a Kestrel discount for university students?"
     sign_in(page, url, "/editor", edna)
     expect(page.locator("#articles .item").first).to_be_visible()   # the sample knowledge base
 
     page.get_by_role("button", name="New article", exact=True).click()
     page.get_by_label("Id", exact=True).fill(aid)
     page.get_by_label("Kind", exact=True).select_option("policy")
-    page.get_by_label("Title", exact=True).fill("Do you sell gift vouchers?")
-    page.get_by_label("Tags (comma-separated)").fill("gifts, vouchers")
-    page.get_by_label("Questions it answers (one per line)").fill(f"{question}\ndo you sell gift vouchers")
+    page.get_by_label("Title", exact=True).fill("Do students get a discount?")
+    page.get_by_label("Tags (comma-separated)").fill("discounts, students")
+    page.get_by_label("Questions it answers (one per line)").fill(f"{question}\ndo you have a student discount")
     page.get_by_label("Body (markdown)").fill(
-        "Yes. **Gift vouchers** cover 1, 3 or 6 months of any plan and never expire.\n\n"
-        "- Buy them on our website\n- The person you give one to activates it when their line is live")
-    expect(page.locator(".preview strong")).to_have_text("Gift vouchers")   # rendered markdown
+        "Yes. **Students** get 20% off any plan for up to 4 years, and the discount never expires early.\n\n"
+        "- Show a valid student card when you order\n- The discount starts on your first bill")
+    expect(page.locator(".preview strong")).to_have_text("Students")   # rendered markdown
     expect(page.locator(".preview li")).to_have_count(2)
     page.get_by_role("button", name="Save draft", exact=True).click()
     expect(page.locator("#article .state")).to_contain_text("Version 1 · draft")
@@ -45,38 +45,38 @@ def test_an_editor_publishes_and_the_widget_answers_from_it(page, browser, stack
     page.get_by_role("button", name="Test", exact=True).click()
     verdict = page.locator("#try-result .verdict")
     expect(verdict).to_be_visible(timeout=60_000)   # the web app loads the search model on first use
-    expect(verdict).not_to_contain_text("Do you sell gift vouchers?")   # a draft answers nobody
+    expect(verdict).not_to_contain_text("Do students get a discount?")   # a draft answers nobody
 
     page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator("#article .state")).to_contain_text("published")
     page.get_by_role("button", name="Test", exact=True).click()
-    expect(verdict).to_contain_text("Would answer from “Do you sell gift vouchers?”", timeout=30_000)
+    expect(verdict).to_contain_text("Would answer from “Do students get a discount?”", timeout=30_000)
     shot(page, "editor-published")
 
     customer = browser.new_context(viewport={"width": 420, "height": 800}).new_page()
     open_chat(customer, url)
     say(customer, question)
     answer = customer.locator(".message.bot").filter(has=customer.locator(".source")).first
-    expect(answer).to_contain_text("never expire", timeout=30_000)
-    expect(answer.locator(".source a")).to_have_text("Do you sell gift vouchers?")
+    expect(answer).to_contain_text("20% off", timeout=30_000)
+    expect(answer.locator(".source a")).to_have_text("Do students get a discount?")
     customer.context.close()
 
     # An edit waits as a draft; the history shows what changed and can bring the old text back.
     body = page.get_by_label("Body (markdown)")
-    body.fill(body.input_value().replace("never expire", "last 3 years"))
+    body.fill(body.input_value().replace("never expires early", "ends when you graduate"))
     page.get_by_role("button", name="Save draft", exact=True).click()
     expect(page.locator("#article .state")).to_contain_text("unpublished changes")
     latest = page.locator("#article .versions li").first
     expect(latest).to_contain_text("v3 · draft saved")
     latest.get_by_role("button", name="Diff").click()
-    expect(latest.locator(".diff .add")).to_contain_text("last 3 years")
-    expect(latest.locator(".diff .del")).to_contain_text("never expire")
+    expect(latest.locator(".diff .add")).to_contain_text("ends when you graduate")
+    expect(latest.locator(".diff .del")).to_contain_text("never expires early")
     page.locator("#article .versions li").filter(has_text="v2 · published").get_by_role(
         "button", name="Restore as draft").click()
     expect(page.locator("#article .versions li").first).to_contain_text("v4 · restored version 2")
     expect(page.get_by_label("Body (markdown)")).to_have_value(
-        "Yes. **Gift vouchers** cover 1, 3 or 6 months of any plan and never expire.\n\n"
-        "- Buy them on our website\n- The person you give one to activates it when their line is live")
+        "Yes. **Students** get 20% off any plan for up to 4 years, and the discount never expires early.\n\n"
+        "- Show a valid student card when you order\n- The discount starts on your first bill")
     shot(page, "editor-history")
     assert page.dialogs == []
 

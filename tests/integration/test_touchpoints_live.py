@@ -1,0 +1,119 @@
+"""Touchpoints, analytics, export, erasure and the dashboard against the real stack."""
+
+import csv
+import io
+import re
+import secrets
+import sqlite3
+
+import pytest
+from browser_helpers import shot, sign_in
+from playwright.sync_api import expect
+
+from candor.db import session_scope
+from routing.staff import add_user
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def staff(stack, stack_settings, api) -> dict:
+    people = {"admin": f"adam-{secrets.token_hex(3)}", "editor": f"edie-{secrets.token_hex(3)}"}
+    with session_scope(stack_settings.database_url) as session:
+        for role, name in people.items():
+            add_user(session, name, PASSWORD, role)
+    out = {}
+    for role, name in people.items():
+        token = api.post("/api/auth/login", json={"username": name, "password": PASSWORD}).json()["token"]
+        out[role] = {"Authorization": f"Bearer {token}"}
+        out[f"{role}_login"] = (name, PASSWORD)
+    return out
+
+
+def test_a_conversation_becomes_a_scored_touchpoint_and_a_csv_row(api, customer, staff):
+    customer.say("I'm thinking of switching, how much does Plus 500 cost per month?")
+    customer.say("/feedback_helpful")
+    touchpoint = api.get(f"/api/touchpoints/{customer.id}", headers=staff["editor"]).json()
+    assert touchpoint["resolution"] == "answered_confirmed" and touchpoint["stage"] == "consideration"
+    assert touchpoint["turns"] == 1 and touchpoint["satisfaction_predicted"] is True
+    assert 0 <= touchpoint["experience_score"] <= 100
+    kinds = [e["kind"] for e in touchpoint["timeline"]]
+    assert "answer" in kinds and "feedback" in kinds
+    answer = next(e for e in touchpoint["timeline"] if e["kind"] == "answer")
+    assert answer["article_id"] and answer["confidence"] > 0
+
+    exported = api.get("/api/analytics/export.csv", headers=staff["editor"])
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    rows = {row["conversation_id"]: row for row in csv.DictReader(io.StringIO(exported.text))}
+    row = rows[customer.id]
+    for name in ("stage", "resolution", "turns", "experience_score", "satisfaction", "articles"):
+        expected = touchpoint[name]
+        expected = ";".join(expected) if isinstance(expected, list) else str(expected)
+        assert row[name] == expected, name
+    assert api.get("/api/analytics/export.csv", headers=staff["editor"],
+                   params={"since": "2026-12-01", "until": "2026-11-01"}).status_code == 422
+    assert api.get("/api/analytics/summary").status_code == 401
+
+
+def test_agent_work_gaps_and_the_dashboard(api, agents, staff, stack_settings, page, new_customer):
+    handled = new_customer()
+    handled.say("I want to talk to a person please")
+    queued = api.get("/api/escalations", params={"status": "queued"}, headers=agents["ana"]).json()
+    [escalation] = [e for e in queued if e["conversation_id"] == handled.id]
+    api.post(f"/api/escalations/{escalation['id']}/claim", headers=agents["ana"])
+    api.post(f"/api/escalations/{escalation['id']}/messages", headers=agents["ana"], json={"text": "Hi, sorted."})
+    api.post(f"/api/escalations/{escalation['id']}/resolve", headers=agents["ana"], json={"return_to_bot": False})
+    gap = new_customer()
+    gap.say("can I pause my broadband while I travel abroad for three months?")
+
+    summary = api.get("/api/analytics/summary", headers=staff["editor"]).json()
+    resolved = api.get(f"/api/touchpoints/{handled.id}", headers=staff["editor"]).json()
+    assert resolved["resolution"] == "resolved_by_agent" and resolved["queue_wait_s"] >= 0
+    assert summary["escalations_by_reason"].get("explicit_request", 0) >= 1
+    assert any(a["escalations_handled"] >= 1 and a["closed"] >= 1 for a in summary["agents"])
+    assert any("pause my broadband" in q for g in summary["content_gaps"] for q in g["questions"])
+    assert 0 <= summary["containment_rate"] <= 1 and summary["conversations"] >= 3
+
+    url = stack_settings.web_url
+    sign_in(page, url, "/dashboard", staff["editor_login"])
+    expect(page.locator(".kpi").first).to_contain_text("Conversations")
+    for chart in ("#chart-time", "#chart-reasons", "#chart-stages", "#chart-satisfaction"):
+        expect(page.locator(f"{chart} svg")).to_be_visible()
+    gap_item = page.locator("#gaps li").filter(has_text="pause my broadband").first
+    expect(gap_item).to_be_visible()
+    expect(page.locator("#chart-reasons svg")).to_have_attribute("aria-label", re.compile("explicit_request"))
+    shot(page, "dashboard")
+    gap_item.get_by_role("link", name="Draft an article").click()
+    expect(page).to_have_url(re.compile(r"/editor\?question=can"))
+    expect(page.get_by_label("Questions it answers (one per line)")).to_have_value(
+        "can I pause my broadband while I travel abroad for three months?")
+    assert page.dialogs == []
+
+
+def test_personal_data_is_masked_and_erasure_leaves_nothing(api, staff, stack_settings):
+    customer_id = f"C-{secrets.token_hex(4)}"
+    created = api.post("/api/conversations", json={"attributes": {"customer_id": customer_id}}).json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    said = api.post(f"/api/conversations/{created['id']}/messages", headers=headers,
+                    json={"text": "my email is jo.bloggs@example.com and phone 07700 900123, how much is Plus 500?"})
+    assert said.status_code == 200
+    transcript = api.get(f"/api/conversations/{created['id']}", headers=headers).json()
+    first = transcript["messages"][0]["text"]
+    assert "jo.bloggs" not in first and "[email]" in first and "[phone number]" in first
+    tracker = sqlite3.connect(stack_settings.var_dir / "rasa-tracker.db")
+    stored = [row[0] for row in tracker.execute("SELECT data FROM events WHERE sender_id = ?", (created["id"],))]
+    assert stored and not any("jo.bloggs" in data for data in stored)   # Rasa never saw the address
+
+    assert api.post("/api/admin/erase", headers=staff["editor"], json={"customer": customer_id}).status_code == 403
+    erased = api.post("/api/admin/erase", headers=staff["admin"], json={"customer": customer_id}).json()
+    assert erased["conversations"] == 1
+    assert erased["deleted"]["messages"] >= 2 and erased["deleted"]["rasa_tracker_events"] == len(stored)
+    database = sqlite3.connect(stack_settings.database_url.removeprefix("sqlite:///"))
+    for table, column in [("conversations", "id"), ("messages", "conversation_id"), ("events", "conversation_id"),
+                          ("touchpoints", "conversation_id"), ("escalations", "conversation_id"),
+                          ("follow_ups", "conversation_id")]:
+        assert database.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", (created["id"],)).fetchone() == (0,)
+    assert tracker.execute("SELECT count(*) FROM events WHERE sender_id = ?", (created["id"],)).fetchone() == (0,)
+    again = api.post("/api/admin/erase", headers=staff["admin"], json={"customer": customer_id})
+    assert again.status_code == 404 and "nothing erased" in again.json()["detail"]
