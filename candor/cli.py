@@ -56,6 +56,8 @@ def up() -> None:
             f"\n[bold green]Candor is running.[/bold green]\n"
             f"  Demo site    {settings.web_url}/demo   (the chat widget, as customers see it)\n"
             f"  Agents       {settings.web_url}/console\n"
+            f"  Editors      {settings.web_url}/editor   (knowledge base)\n"
+            f"  Analytics    {settings.web_url}/dashboard\n"
             f"  Chat API     {settings.web_url}/api/conversations\n"
             f"  API docs     {settings.web_url}/docs\n"
             f"  Health       {settings.web_url}/healthz\n"

@@ -18,14 +18,17 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-def staff(stack, stack_settings, api) -> dict:
+def staff(stack, stack_settings) -> dict:
+    import httpx
+
     people = {"admin": f"adam-{secrets.token_hex(3)}", "editor": f"edie-{secrets.token_hex(3)}"}
     with session_scope(stack_settings.database_url) as session:
         for role, name in people.items():
             add_user(session, name, PASSWORD, role)
     out = {}
     for role, name in people.items():
-        token = api.post("/api/auth/login", json={"username": name, "password": PASSWORD}).json()["token"]
+        token = httpx.post(f"{stack_settings.web_url}/api/auth/login",
+                           json={"username": name, "password": PASSWORD}).json()["token"]
         out[role] = {"Authorization": f"Bearer {token}"}
         out[f"{role}_login"] = (name, PASSWORD)
     return out
