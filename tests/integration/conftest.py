@@ -128,6 +128,21 @@ def agents(stack, stack_settings):
     return headers
 
 
+@pytest.fixture(scope="session")
+def new_staff(stack, stack_settings):
+    """Adds a staff account to the stack's database; returns (username, password) for signing in."""
+    from candor.db import session_scope
+    from routing.staff import add_user
+
+    def make(name: str, role: str) -> tuple[str, str]:
+        login = (f"{name}-{secrets.token_hex(3)}", "correct horse battery")
+        with session_scope(stack_settings.database_url) as session:
+            add_user(session, login[0], login[1], role)
+        return login
+
+    return make
+
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 

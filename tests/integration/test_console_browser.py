@@ -1,23 +1,16 @@
 """The agent console in a real browser: sign in, take a conversation, answer, note, hand back."""
 
-import secrets
 
 import pytest
 from browser_helpers import sign_in
 from playwright.sync_api import expect
 
-from candor.db import session_scope
-from routing.staff import add_user
-
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def cara(stack, stack_settings) -> tuple[str, str]:
-    name, password = f"cara-{secrets.token_hex(3)}", "correct horse battery"
-    with session_scope(stack_settings.database_url) as session:
-        add_user(session, name, password, "agent")
-    return name, password
+def cara(new_staff) -> tuple[str, str]:
+    return new_staff("cara", "agent")
 
 
 def queued_escalation(api, who: tuple[str, str], conversation_id: str) -> dict:

@@ -6,18 +6,12 @@ import pytest
 from browser_helpers import open_chat, say, shot, sign_in
 from playwright.sync_api import expect
 
-from candor.db import session_scope
-from routing.staff import add_user
-
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def edna(stack, stack_settings) -> tuple[str, str]:
-    name, password = f"edna-{secrets.token_hex(3)}", "correct horse battery"
-    with session_scope(stack_settings.database_url) as session:
-        add_user(session, name, password, "editor")
-    return name, password
+def edna(new_staff) -> tuple[str, str]:
+    return new_staff("edna", "editor")
 
 
 def test_an_editor_publishes_and_the_widget_answers_from_it(page, browser, stack_settings, edna):

@@ -10,27 +10,20 @@ import pytest
 from browser_helpers import shot, sign_in
 from playwright.sync_api import expect
 
-from candor.db import session_scope
-from routing.staff import add_user
-
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-def staff(stack, stack_settings) -> dict:
+def staff(stack_settings, new_staff) -> dict:
+    """An admin and an editor: bearer headers for the API, logins for the browser."""
     import httpx
 
-    people = {"admin": f"adam-{secrets.token_hex(3)}", "editor": f"edie-{secrets.token_hex(3)}"}
-    with session_scope(stack_settings.database_url) as session:
-        for role, name in people.items():
-            add_user(session, name, PASSWORD, role)
     out = {}
-    for role, name in people.items():
+    for role in ("admin", "editor"):
+        login = new_staff(role, role)
         token = httpx.post(f"{stack_settings.web_url}/api/auth/login",
-                           json={"username": name, "password": PASSWORD}).json()["token"]
-        out[role] = {"Authorization": f"Bearer {token}"}
-        out[f"{role}_login"] = (name, PASSWORD)
+                           json={"username": login[0], "password": login[1]}).json()["token"]
+        out[role], out[f"{role}_login"] = {"Authorization": f"Bearer {token}"}, login
     return out
 
 
