@@ -7,6 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answer import ActionAnswerFromKb
 from actions.common import (
     OFFER_BUTTONS,
     connecting_text,
@@ -72,6 +73,11 @@ class ActionOfferHandoff(_Routing, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        # The NLU model only knows the topics it was trained on; an article published since then
+        # must still be found. When the knowledge base is sure, it answers instead.
+        question = tracker.latest_message.get("text") or ""
+        if question and self.services.knowledge.search(question).decision == "answer":
+            return await ActionAnswerFromKb(self._services).run(dispatcher, tracker, domain)
         decision, now = self.decide(tracker)
         wait = wait_minutes(self.services.router, decision)
         text = offer_text("That's outside what I can help with.", decision, wait, now,

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.answer import ActionAnswerFromKb
-from actions.handoff import ActionEscalate
+from actions.handoff import ActionEscalate, ActionOfferHandoff
 from actions.services import Services
 from knowledge.calibration import load_calibration
 from knowledge.search import Doc, KnowledgeSearch
@@ -144,3 +144,15 @@ def test_the_action_package_registers_with_the_action_server():
     executor = ActionExecutor()
     executor.register_package("actions")  # raises for any Action subclass without a name
     assert {"action_answer_from_kb", "action_escalate", "action_offer_handoff"} <= set(executor.actions)
+
+
+def test_an_out_of_scope_intent_still_gets_an_answer_the_knowledge_base_is_sure_of(search, database):
+    """NLU trained before an article was published calls its questions out of scope."""
+    action = ActionOfferHandoff(services(search))
+    sure = CollectingDispatcher()
+    asyncio.run(action.run(sure, tracker("is there a setup fee", intent="out_of_scope"), {}))
+    assert sure.messages[0]["custom"]["sources"][0]["article_id"] == "installation-fee"
+    off_topic = CollectingDispatcher()
+    asyncio.run(action.run(off_topic, tracker("what's the weather in Paris tomorrow", intent="out_of_scope"), {}))
+    assert off_topic.messages[0]["text"].startswith("That's outside what I can help with.")
+    assert off_topic.messages[0]["custom"]["decision"]["reasons"] == ["out_of_scope"]
