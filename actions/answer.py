@@ -64,7 +64,7 @@ class ActionAnswerFromKb(Action):
         )
         decision = services.router.decide(turn)
         best = result.best
-        sure = result.decision == "answer" and best is not None
+        sure = result.sure
         source = {"article_id": best.article_id, "title": best.title, "url": best.url} if best else None
         details = {"action": decision.action, "confidence": round(result.confidence, 4)}
         if decision.action == "answer" and sure:
@@ -107,7 +107,7 @@ class ActionAnswerFromKb(Action):
 
     def _plan_price(self, result) -> float | None:  # noqa: ANN001
         """The monthly price of the plan a sure answer is about, from its fit criteria."""
-        if result.decision != "answer" or result.best is None:
+        if not result.sure:
             return None
         for doc in self.services.knowledge.docs(result.best.kind):
             if doc.article_id == result.best.article_id and doc.criteria:

@@ -76,7 +76,7 @@ class ActionOfferHandoff(_Routing, Action):
         # The NLU model only knows the topics it was trained on; an article published since then
         # must still be found. When the knowledge base is sure, it answers instead.
         question = tracker.latest_message.get("text") or ""
-        if question and self.services.knowledge.search(question).decision == "answer":
+        if question and self.services.knowledge.search(question).sure:
             return await ActionAnswerFromKb(self._services).run(dispatcher, tracker, domain)
         decision, now = self.decide(tracker)
         wait = wait_minutes(self.services.router, decision)

@@ -62,6 +62,11 @@ class SearchResult:
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
 
+    @property
+    def sure(self) -> bool:
+        """Confident enough to answer from the best hit."""
+        return self.decision == "answer" and bool(self.hits)
+
 
 @dataclass
 class _Unit:

@@ -49,7 +49,7 @@ class Router:
 
     def decide(self, turn: Turn) -> Decision:
         evidence: dict[str, Any] = {}
-        confident = turn.search is not None and turn.search.decision == "answer"
+        confident = turn.search is not None and turn.search.sure
         if turn.search is not None:
             evidence["confidence"] = round(turn.search.confidence, 4)
             evidence["considered"] = [h.article_id for h in turn.search.hits[:3]]

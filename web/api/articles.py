@@ -205,7 +205,7 @@ async def test_question(
     result = await run_in_threadpool(knowledge.search, q)
     decision = request.app.state.chat.router.decide(Turn(result, text=q, sentiment=sentiment(q)))
     best = result.best
-    sure = result.decision == "answer" and best is not None
+    sure = result.sure
     return {
         "query": q,
         "action": decision.action,
