@@ -77,5 +77,4 @@ def expired(session: Session, now: datetime, days: int) -> list[str]:
 
 
 def tracker_url(settings: Settings) -> str:
-    """Where `candor up` points Rasa's tracker store (see candor.supervisor)."""
-    return f"sqlite:///{settings.var_dir / 'rasa-tracker.db'}"
+    return f"sqlite:///{settings.rasa_tracker_db}"

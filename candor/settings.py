@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     def web_url(self) -> str:
         return f"http://{self.host}:{self.web_port}"
 
+    @property
+    def rasa_tracker_db(self) -> Path:
+        """Rasa's SQL tracker store (bot/endpoints.yml): `candor up` points Rasa at it, erasure deletes from it."""
+        return self.var_dir / "rasa-tracker.db"
+
 
 
 @lru_cache

@@ -51,7 +51,7 @@ def child_env(settings: Settings) -> dict[str, str]:
             "CANDOR_ACTIONS_WEBHOOK": f"{settings.actions_url}/webhook",
             "CANDOR_POLICY_FILE": str(settings.policy_file),
             "CANDOR_TRACKER_DIALECT": "sqlite",
-            "CANDOR_TRACKER_DB": str(settings.var_dir / "rasa-tracker.db"),
+            "CANDOR_TRACKER_DB": str(settings.rasa_tracker_db),
             **RASA_OFFLINE,
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",

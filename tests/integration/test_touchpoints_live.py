@@ -97,7 +97,7 @@ def test_personal_data_is_masked_and_erasure_leaves_nothing(api, staff, stack_se
     transcript = api.get(f"/api/conversations/{created['id']}", headers=headers).json()
     first = transcript["messages"][0]["text"]
     assert "jo.bloggs" not in first and "[email]" in first and "[phone number]" in first
-    tracker = sqlite3.connect(stack_settings.var_dir / "rasa-tracker.db")
+    tracker = sqlite3.connect(stack_settings.rasa_tracker_db)
     stored = [row[0] for row in tracker.execute("SELECT data FROM events WHERE sender_id = ?", (created["id"],))]
     assert stored and not any("jo.bloggs" in data for data in stored)   # Rasa never saw the address
 
