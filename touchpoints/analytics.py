@@ -18,6 +18,7 @@ from touchpoints.article_stats import article_stats
 from touchpoints.gaps import cluster_questions
 from touchpoints.journey import STAGES
 from touchpoints.models import Event, Message, Touchpoint
+from touchpoints.scorer import escalation_spans
 
 CONTAINED = ("answered_confirmed", "answered_unconfirmed")
 EXPORT_COLUMNS = (
@@ -112,22 +113,23 @@ def agent_workload(session: Session, since: datetime | None = None) -> list[dict
     query = select(Event).where(Event.kind == "escalation_transition").order_by(Event.id)
     if since:
         query = query.where(Event.created_at >= since)
-    claims: dict[int, tuple[str, str, datetime]] = {}
+    claimed = [s for s in escalation_spans(session.scalars(query)) if s.claimed_by and s.claimed_at]
+    replies: dict[str, list[datetime]] = defaultdict(list)
+    if claimed:
+        rows = session.execute(select(Message.conversation_id, Message.created_at).where(
+            Message.conversation_id.in_({s.conversation_id for s in claimed}), Message.sender == "agent",
+        ).order_by(Message.seq))
+        for conversation_id, at in rows:
+            replies[conversation_id].append(at)
     handled: dict[str, dict[str, list]] = defaultdict(lambda: {"claimed": [], "handle_s": [], "first_response_s": []})
-    for event in session.scalars(query):
-        data = event.data or {}
-        if data.get("new") == "claimed" and data.get("by"):
-            claims[data["escalation_id"]] = (data["by"], event.conversation_id, event.created_at)
-            handled[data["by"]]["claimed"].append(data["escalation_id"])
-        elif data.get("new") == "closed" and data.get("escalation_id") in claims:
-            agent, _, claimed_at = claims[data["escalation_id"]]
-            handled[agent]["handle_s"].append((event.created_at - claimed_at).total_seconds())
-    for agent, conversation_id, claimed_at in claims.values():
-        first = session.scalar(select(Message.created_at).where(
-            Message.conversation_id == conversation_id, Message.sender == "agent",
-            Message.created_at >= claimed_at).order_by(Message.seq).limit(1))
+    for span in claimed:
+        work = handled[span.claimed_by]
+        work["claimed"].append(span)
+        if span.closed_at:
+            work["handle_s"].append((span.closed_at - span.claimed_at).total_seconds())
+        first = next((at for at in replies[span.conversation_id] if at >= span.claimed_at), None)
         if first is not None:
-            handled[agent]["first_response_s"].append((first - claimed_at).total_seconds())
+            work["first_response_s"].append((first - span.claimed_at).total_seconds())
     return [{"agent": agent, "escalations_handled": len(h["claimed"]), "closed": len(h["handle_s"]),
              "median_first_response_s": round(median(h["first_response_s"]), 1) if h["first_response_s"] else None,
              "median_handle_s": round(median(h["handle_s"]), 1) if h["handle_s"] else None}

@@ -42,7 +42,8 @@ def escalation_spans(events) -> list[EscalationSpan]:  # noqa: ANN001
         if event.kind != "escalation_transition":
             continue
         data = event.data or {}
-        span = spans.setdefault(data.get("escalation_id"), EscalationSpan(event.created_at))
+        span = spans.setdefault(data.get("escalation_id"),
+                                EscalationSpan(event.created_at, conversation_id=event.conversation_id))
         if data.get("new") == "claimed":
             span.claimed_at, span.claimed_by = event.created_at, data.get("by")
         elif data.get("new") == "closed":

@@ -31,6 +31,7 @@ class EscalationSpan:
     claimed_at: datetime | None = None
     closed_at: datetime | None = None
     claimed_by: str | None = None
+    conversation_id: str | None = None
 
 
 @dataclass
