@@ -54,12 +54,10 @@ def escalation_spans(events) -> list[EscalationSpan]:  # noqa: ANN001
 def rescore(session: Session, conversation_id: str, journey: JourneyConfig, now: datetime) -> Touchpoint:
     record, seen_message, seen_event = load_record(session, conversation_id)
     scores = score(record, journey, now)
-    times = [m[2] for m in record.messages] + [e[2] for e in record.events]
     touchpoint = session.get(Touchpoint, conversation_id) or Touchpoint(conversation_id=conversation_id)
     for name, value in asdict(scores).items():
         setattr(touchpoint, name, value)
-    touchpoint.started_at = min(times, default=now)
-    touchpoint.last_activity_at = max(times, default=now)
+    touchpoint.started_at, touchpoint.last_activity_at = record.span(now)
     touchpoint.seen_message_id, touchpoint.seen_event_id = seen_message, seen_event
     touchpoint.scored_at = now
     session.add(touchpoint)

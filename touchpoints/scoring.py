@@ -44,6 +44,11 @@ class Record:
     escalations: list[EscalationSpan] = field(default_factory=list)
     article_kinds: dict[str, str] = field(default_factory=dict)                    # article id → kind
 
+    def span(self, now: datetime) -> tuple[datetime, datetime]:
+        """First and last activity (any message or event); ``now`` for an empty record."""
+        times = [m[2] for m in self.messages] + [e[2] for e in self.events]
+        return min(times, default=now), max(times, default=now)
+
 
 @dataclass
 class Scores:
@@ -79,7 +84,7 @@ def resolution(record: Record, now: datetime) -> tuple[str, datetime | None]:
     * abandoned: nothing resolved and the customer has been silent for 30 minutes;
     * unresolved: anything else (still going, or unsure with the customer still there).
     """
-    last_activity = max([m[2] for m in record.messages] + [e[2] for e in record.events], default=now)
+    _, last_activity = record.span(now)
     resolved = _events(record, "resolved")
     if resolved and any(span.claimed_at for span in record.escalations):
         return "resolved_by_agent", resolved[-1][2]
