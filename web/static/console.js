@@ -33,11 +33,7 @@
     document.getElementById("mine-count").textContent = `(${mine.length})`;
   }
 
-  function showError(root, error) {
-    const line = root.querySelector(".error");
-    line.textContent = error ? error.message : "";
-    line.hidden = !error;
-  }
+  const showError = (root, error) => Staff.showError(root.querySelector(".error"), error);
 
   async function act(root, work) {
     showError(root, null);

@@ -61,13 +61,12 @@
     const since = new Date(Date.now() - days * 86400000).toISOString().slice(0, 10);
     document.getElementById("export").href = `/api/analytics/export.csv?since=${since}`;
     const error = document.querySelector(".error");
-    error.hidden = true;
+    Staff.showError(error, null);
     let s;
     try {
       s = await api(`/api/analytics/summary?since=${since}`);
     } catch (e) {
-      error.textContent = e.message;
-      error.hidden = false;
+      Staff.showError(error, e);
       return;
     }
     const kpis = [["Conversations", num(s.conversations)], ["Contained (no person needed)", pct(s.containment_rate)],

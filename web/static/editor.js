@@ -27,11 +27,7 @@
           el("span", { class: "why", text: statsText(a.stats) })))));
   }
 
-  function showError(error) {
-    const line = $("#article .error");
-    line.textContent = error ? error.message : "";
-    line.hidden = !error;
-  }
+  const showError = (error) => Staff.showError($("#article .error"), error);
 
   async function act(work) {
     showError(null);

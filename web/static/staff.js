@@ -44,9 +44,15 @@ const Staff = (() => {
     return node;
   }
 
+  // The page's error line: the message of what failed, or hidden when nothing did.
+  function showError(line, error) {
+    line.textContent = error ? error.message : "";
+    line.hidden = !error;
+  }
+
   function minutesSince(iso) {
     return Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000));
   }
 
-  return { api, signIn, el, minutesSince };
+  return { api, signIn, el, minutesSince, showError };
 })();
