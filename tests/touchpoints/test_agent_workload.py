@@ -13,17 +13,18 @@ T0 = datetime(2026, 11, 2, 10, 0)
 def test_handled_first_response_and_handle_time_per_agent(session):
     agent = f"ana-{secrets.token_hex(3)}"
     conversation, _ = conversations.create(session)
+    first, second = (secrets.randbelow(10**9) + 10**6 for _ in range(2))   # ids no other test uses
 
     def step(kind: str, minute: float, **data) -> None:
         log.record(session, conversation.id, kind, **data).created_at = T0 + timedelta(minutes=minute)
 
-    step("escalation_transition", 0, escalation_id=1, old="new", new="queued", by=None)
+    step("escalation_transition", 0, escalation_id=first, old="new", new="queued", by=None)
     conversations.append(session, conversation.id, "agent", "before the claim").created_at = T0
-    step("escalation_transition", 2, escalation_id=1, old="queued", new="claimed", by=agent)
+    step("escalation_transition", 2, escalation_id=first, old="queued", new="claimed", by=agent)
     conversations.append(session, conversation.id, "agent", "hello").created_at = T0 + timedelta(minutes=3)
-    step("escalation_transition", 10, escalation_id=1, old="claimed", new="closed", by=agent)
-    step("escalation_transition", 11, escalation_id=2, old="new", new="queued", by=None)
-    step("escalation_transition", 12, escalation_id=2, old="queued", new="claimed", by=agent)
+    step("escalation_transition", 10, escalation_id=first, old="claimed", new="closed", by=agent)
+    step("escalation_transition", 11, escalation_id=second, old="new", new="queued", by=None)
+    step("escalation_transition", 12, escalation_id=second, old="queued", new="claimed", by=agent)
     session.flush()
     [mine] = [row for row in agent_workload(session) if row["agent"] == agent]
     # The reply before the first claim does not count; the second claim has no reply yet.

@@ -17,8 +17,8 @@ from routing.staff import User
 from touchpoints import analytics
 from touchpoints.models import Event, Touchpoint
 from touchpoints.scorer import score_pending
-from web.api.articles import live_knowledge
 from web.api.staff import require
+from web.knowledge import live_knowledge
 
 router = APIRouter(tags=["analytics"])
 Analyst = Annotated[User, Depends(require("editor", "admin"))]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -19,6 +18,7 @@ from routing.staff import User
 from touchpoints.article_stats import ArticleStats, article_stats
 from touchpoints.sentiment import sentiment
 from web.api.staff import require
+from web.knowledge import live_knowledge
 from web.markdown import render
 
 router = APIRouter(tags=["knowledge"])
@@ -178,20 +178,6 @@ def restore(article_id: str, version: int, user: Editor) -> dict[str, Any]:
 @router.post("/api/articles/preview")
 def preview(body: Preview, user: Editor) -> dict[str, str]:
     return {"html": render(body.body)}
-
-
-_knowledge_lock = threading.Lock()
-
-
-def live_knowledge(request: Request):  # noqa: ANN201
-    """The same live, published-only search the bot uses; the model loads on first use."""
-    state = request.app.state
-    with _knowledge_lock:
-        if getattr(state, "knowledge", None) is None:
-            from knowledge.live import build_live_knowledge
-
-            state.knowledge = build_live_knowledge(state.settings)
-    return state.knowledge
 
 
 @router.get("/api/search")

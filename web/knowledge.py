@@ -1,0 +1,20 @@
+"""The knowledge search the web app shares between "test a question" and the analytics' content gaps."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import Request
+
+_lock = threading.Lock()
+
+
+def live_knowledge(request: Request):  # noqa: ANN201
+    """The same live, published-only search the bot uses; the model loads on first use."""
+    state = request.app.state
+    with _lock:
+        if getattr(state, "knowledge", None) is None:
+            from knowledge.live import build_live_knowledge
+
+            state.knowledge = build_live_knowledge(state.settings)
+    return state.knowledge
