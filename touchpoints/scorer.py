@@ -21,7 +21,7 @@ def load_record(session: Session, conversation_id: str) -> tuple[Record, int, in
         select(Message.id, Message.sender, Message.text, Message.created_at)
         .where(Message.conversation_id == conversation_id).order_by(Message.seq)).all()
     events = session.execute(
-        select(Event.id, Event.kind, Event.data, Event.created_at)
+        select(Event.id, Event.conversation_id, Event.kind, Event.data, Event.created_at)
         .where(Event.conversation_id == conversation_id).order_by(Event.id)).all()
     answered = {e.data.get("article_id") for e in events if e.kind == "answer" and e.data.get("article_id")}
     kinds = dict(session.execute(select(Article.id, Article.kind).where(Article.id.in_(answered))).all())

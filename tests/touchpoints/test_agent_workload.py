@@ -5,6 +5,8 @@ import pytest
 
 from touchpoints import conversations, log
 from touchpoints.analytics import agent_workload
+from touchpoints.journey import load_journey
+from touchpoints.scorer import rescore
 
 pytestmark = pytest.mark.unit
 T0 = datetime(2026, 11, 2, 10, 0)
@@ -26,6 +28,8 @@ def test_handled_first_response_and_handle_time_per_agent(session):
     step("escalation_transition", 11, escalation_id=second, old="new", new="queued", by=None)
     step("escalation_transition", 12, escalation_id=second, old="queued", new="claimed", by=agent)
     session.flush()
+    touchpoint = rescore(session, conversation.id, load_journey(), T0 + timedelta(minutes=20))
+    assert touchpoint.queue_wait_s == 180.0 and touchpoint.escalated   # 2 min + 1 min before the claims
     [mine] = [row for row in agent_workload(session) if row["agent"] == agent]
     # The reply before the first claim does not count; the second claim has no reply yet.
     assert mine == {"agent": agent, "escalations_handled": 2, "closed": 1,
