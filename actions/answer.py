@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,13 +20,9 @@ from actions.common import (
     previous_question,
     wait_minutes,
 )
-from actions.services import Services, default_services
-from candor.db import session_scope
+from actions.services import Services, default_services, record_event
 from routing.policy import Decision, Turn
-from touchpoints import log
 from touchpoints.sentiment import sentiment
-
-logger = logging.getLogger(__name__)
 
 OPENINGS = {
     "negative_sentiment": "I'm sorry this has been frustrating.",
@@ -117,18 +112,13 @@ class ActionAnswerFromKb(Action):
 
 
 def _record(conversation_id: str, text: str, result, decision: Decision, rephrased: bool) -> None:  # noqa: ANN001
-    try:
-        with session_scope() as session:
-            log.record(
-                session,
-                conversation_id,
-                "answer" if decision.action == "answer" else "unsure",
-                question=text,
-                article_id=result.best.article_id if result.best else None,
-                confidence=round(result.confidence, 4),
-                considered=[h.article_id for h in result.hits[:3]],
-                reasons=decision.reasons,
-                rephrased=rephrased,
-            )
-    except Exception:  # a logging failure must not break the chat; it is logged loudly
-        logger.exception("Could not record the answer event for %s", conversation_id)
+    record_event(
+        conversation_id,
+        "answer" if decision.action == "answer" else "unsure",
+        question=text,
+        article_id=result.best.article_id if result.best else None,
+        confidence=round(result.confidence, 4),
+        considered=[h.article_id for h in result.hits[:3]],
+        reasons=decision.reasons,
+        rephrased=rephrased,
+    )

@@ -10,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import OFFER_BUTTONS, intent_of
+from actions.services import record_event
 from candor.db import session_scope
 from touchpoints import log
 
@@ -25,18 +26,7 @@ class ActionRecordFeedback(Action):
     ) -> list[dict[str, Any]]:
         intent, _ = intent_of(tracker)
         helpful = intent == "feedback_helpful"
-        try:
-            with session_scope() as session:
-                answer = log.last_event(session, tracker.sender_id, "answer")
-                log.record(
-                    session,
-                    tracker.sender_id,
-                    "feedback",
-                    helpful=helpful,
-                    article_id=answer.data.get("article_id") if answer else None,
-                )
-        except Exception:
-            logger.exception("Could not store feedback for %s", tracker.sender_id)
+        record_event(tracker.sender_id, "feedback", helpful=helpful, article_id=_last_article(tracker.sender_id))
         if helpful:
             dispatcher.utter_message(text="Glad that helped! Is there anything else?")
         else:
@@ -58,13 +48,20 @@ class ActionRecordRating(Action):
         if score is None:
             dispatcher.utter_message(text="Thanks! How would you rate this chat from 1 to 5?")
             return []
-        try:
-            with session_scope() as session:
-                log.record(session, tracker.sender_id, "rating", score=score, source="chat")
-        except Exception:
-            logger.exception("Could not store the rating for %s", tracker.sender_id)
+        record_event(tracker.sender_id, "rating", score=score, source="chat")
         dispatcher.utter_message(text=f"Thank you for rating us {score} out of 5.")
         return []
+
+
+def _last_article(conversation_id: str) -> str | None:
+    """The article of the answer the feedback is about; unknown (None) if the database is away."""
+    try:
+        with session_scope() as session:
+            answer = log.last_event(session, conversation_id, "answer")
+            return answer.data.get("article_id") if answer else None
+    except Exception:  # the feedback itself is still stored (or spooled) without it
+        logger.exception("Could not read the last answer of %s", conversation_id)
+        return None
 
 
 def parse_rating(slot: Any, text: str) -> int | None:

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
         """Rasa's SQL tracker store (bot/endpoints.yml): `candor up` points Rasa at it, erasure deletes from it."""
         return self.var_dir / "rasa-tracker.db"
 
+    @property
+    def event_spool(self) -> Path:
+        """Conversation events waiting for the database (touchpoints.spool); the web app replays them."""
+        return self.var_dir / "event-spool.jsonl"
 
 
 @lru_cache

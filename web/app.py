@@ -20,6 +20,7 @@ from candor.settings import Settings, get_settings
 from routing import service_level
 from routing.policy import Router, load_policy
 from touchpoints.scorer import score_pending
+from touchpoints.spool import EventSpool
 from web import health
 from web.api import analytics, articles, canned, conversations, escalations, follow_ups, privacy, staff
 from web.chat import ChatService
@@ -31,10 +32,11 @@ STATIC = Path(__file__).with_name("static")
 
 
 async def _background(interval_s: float, settings: Settings) -> None:
-    """Every interval: tell customers whose escalation nobody claimed in time (routing.service_level),
-    score the touchpoints of conversations that changed (touchpoints.scorer), and delete
-    conversations past the retention period (candor.erasure)."""
-    jobs = [check_service_levels, score_touchpoints]
+    """Every interval: replay conversation events spooled while the database was away
+    (touchpoints.spool), tell customers whose escalation nobody claimed in time
+    (routing.service_level), score the touchpoints of conversations that changed
+    (touchpoints.scorer), and delete conversations past the retention period (candor.erasure)."""
+    jobs = [EventSpool(settings.event_spool).replay, check_service_levels, score_touchpoints]
     if settings.retention_days:
         jobs.append(lambda: purge_expired(settings))
     while True:

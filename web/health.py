@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from candor.db import get_engine
+from touchpoints.spool import EventSpool
 
 router = APIRouter()
 
@@ -41,6 +42,17 @@ def _check_actions(request: Request) -> dict[str, Any]:
         return {"ok": False, "url": url, "detail": f"action server not answering: {error}"}
 
 
+def _check_event_log(request: Request) -> dict[str, Any]:
+    counts = EventSpool(request.app.state.settings.event_spool).counts()
+    if counts["rejected"]:
+        detail = f"{counts['rejected']} conversation events refused by the database; see the .rejected.jsonl file"
+    elif counts["spooled"]:
+        detail = f"{counts['spooled']} conversation events wait for the database; replayed when it answers"
+    else:
+        return {"ok": True, **counts}
+    return {"ok": False, **counts, "detail": detail}
+
+
 @router.get("/healthz")
 def healthz(request: Request) -> JSONResponse:
     components = {
@@ -50,7 +62,11 @@ def healthz(request: Request) -> JSONResponse:
         "database": _check_database(),
     }
     healthy = all(c["ok"] for c in components.values())
+    # Events waiting in the spool are a warning, not an outage: chats keep working, so the
+    # instance stays in rotation (200) while the body says what is pending.
+    event_log = _check_event_log(request)
+    status = "degraded" if not healthy else "ok" if event_log["ok"] else "warning"
     return JSONResponse(
-        {"status": "ok" if healthy else "degraded", "components": components},
+        {"status": status, "components": {**components, "event_log": event_log}},
         status_code=200 if healthy else 503,
     )

@@ -75,9 +75,14 @@ def test_closing_without_the_bot_closes_the_conversation(api, customer, agents):
     assert said == ["can I speak to an agent"]  # the refused message was answered 409, not stored
 
 
-def test_customer_rating_endpoint_validates_the_score(api, customer):
-    assert api.post(f"/api/conversations/{customer.id}/rating", json={"score": 4, "comment": "quick"},
+def test_customer_rating_endpoint_validates_the_score_and_masks_the_comment(api, customer, agents):
+    comment = "quick! call me on +44 20 7946 0958 or mail jo@example.com"
+    assert api.post(f"/api/conversations/{customer.id}/rating", json={"score": 4, "comment": comment},
                     headers=customer.headers).status_code == 200
+    timeline = api.get(f"/api/touchpoints/{customer.id}", headers=agents["eve"]).json()["timeline"]
+    [rating] = [e for e in timeline if e["kind"] == "rating"]
+    assert rating["score"] == 4 and rating["comment"].startswith("quick! call me on ")
+    assert "7946" not in rating["comment"] and "jo@example.com" not in rating["comment"]
     bad = api.post(f"/api/conversations/{customer.id}/rating", json={"score": 9}, headers=customer.headers)
     assert bad.status_code == 422 and "score" in bad.json()["detail"]
 

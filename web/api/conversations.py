@@ -17,6 +17,7 @@ from routing import queue
 from routing.policy import Router
 from touchpoints import conversations, log
 from touchpoints.models import Conversation
+from touchpoints.redaction import redact
 from web.chat import ChatService, public_message
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -90,9 +91,15 @@ class Rating(BaseModel):
 
 
 @router.post("/{conversation_id}/rating")
-def rate(body: Rating, conversation: Annotated[Conversation, Depends(customer_conversation)]) -> dict[str, Any]:
+def rate(
+    body: Rating,
+    conversation: Annotated[Conversation, Depends(customer_conversation)],
+    chat: Annotated[ChatService, Depends(chat_service)],
+) -> dict[str, Any]:
+    # A comment is customer text like any message: masked before it is stored.
+    comment = redact(body.comment, chat.redact_kinds) if body.comment else body.comment
     with session_scope() as session:
-        log.record(session, conversation.id, "rating", score=body.score, comment=body.comment, source="api")
+        log.record(session, conversation.id, "rating", score=body.score, comment=comment, source="api")
     return {"ok": True, "score": body.score}
 
 
