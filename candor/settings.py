@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     redact: list[Literal["email", "card", "phone"]] = ["email", "card", "phone"]
     retention_days: int | None = Field(default=None, ge=1)
 
+    # Rate limits ("N/second|minute|hour", the `limits` library's notation): customer API calls
+    # per client IP, messages per conversation, and staff sign-in attempts per IP. Counted in
+    # memory, or in Redis (shared by every worker) when CANDOR_REDIS_URL is set.
+    rate_limit_ip: str = "120/minute"
+    rate_limit_conversation: str = "30/minute"
+    rate_limit_login: str = "10/minute"
+    redis_url: str = ""
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:

@@ -25,6 +25,7 @@ from web import health
 from web.api import analytics, articles, canned, conversations, escalations, follow_ups, privacy, staff
 from web.chat import ChatService
 from web.rasa_client import RasaClient
+from web.rate_limits import RateLimits
 from web.security import SecurityHeaders
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.chat = ChatService(
         RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s), router, tuple(settings.redact)
     )
+    app.state.rate_limits = RateLimits(settings)
     app.add_middleware(SecurityHeaders)
     if settings.widget_origins:
         # The widget on the business's own site calls the customer API across origins.

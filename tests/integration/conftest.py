@@ -46,6 +46,8 @@ def stack_settings(database):
         var_dir=var, database_url=f"sqlite:///{var / 'candor.db'}", policy_file=always_open_policy(var),
         rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
         rasa_token=secrets.token_urlsafe(16),
+        # Every test customer comes from 127.0.0.1; the limits themselves are tested in tests/web.
+        rate_limit_ip="100000/minute", rate_limit_conversation="100000/minute", rate_limit_login="100000/minute",
     )
 
 

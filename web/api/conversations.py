@@ -19,6 +19,7 @@ from touchpoints import conversations, log
 from touchpoints.models import Conversation
 from touchpoints.redaction import redact
 from web.chat import ChatService, public_message
+from web.rate_limits import per_ip
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
 
@@ -65,19 +66,22 @@ def customer_conversation(
     return conversation
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[Depends(per_ip)])
 def create_conversation(body: NewConversation | None = None) -> dict[str, str]:
     with session_scope() as session:
         conversation, token = conversations.create(session, body.attributes if body else None)
         return {"id": conversation.id, "token": token}
 
 
-@router.post("/{conversation_id}/messages")
+@router.post("/{conversation_id}/messages", dependencies=[Depends(per_ip)])
 def send_message(
+    request: Request,
     body: CustomerMessage,
     conversation: Annotated[Conversation, Depends(customer_conversation)],
     chat: Annotated[ChatService, Depends(chat_service)],
 ) -> dict[str, Any]:
+    # Counted after the token check, so nobody can use up another customer's allowance.
+    request.app.state.rate_limits.hit("conversation", conversation.id)
     if conversation.status == "closed":
         raise HTTPException(409, "This conversation is closed; start a new one to keep chatting.")
     result = chat.customer_turn(conversation, body.text)
@@ -90,7 +94,7 @@ class Rating(BaseModel):
     comment: str | None = Field(default=None, max_length=2000)
 
 
-@router.post("/{conversation_id}/rating")
+@router.post("/{conversation_id}/rating", dependencies=[Depends(per_ip)])
 def rate(
     body: Rating,
     conversation: Annotated[Conversation, Depends(customer_conversation)],

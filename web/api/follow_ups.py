@@ -15,6 +15,7 @@ from touchpoints.models import Conversation
 from web.api.conversations import customer_conversation
 from web.api.staff import Agent, visible_teams
 from web.chat import public_message
+from web.rate_limits import per_ip
 
 customer_router = APIRouter(prefix="/api/conversations", tags=["customer"])
 staff_router = APIRouter(prefix="/api/follow-ups", tags=["agent"])
@@ -42,7 +43,7 @@ def public(follow_up: FollowUp) -> dict[str, Any]:
     }
 
 
-@customer_router.post("/{conversation_id}/follow-up", status_code=201)
+@customer_router.post("/{conversation_id}/follow-up", status_code=201, dependencies=[Depends(per_ip)])
 def leave_follow_up(
     body: FollowUpRequest, conversation: Annotated[Conversation, Depends(customer_conversation)]
 ) -> dict[str, Any]:

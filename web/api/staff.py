@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from candor.db import session_scope
 from routing import staff
 from routing.staff import TOKEN_LIFETIME, User
+from web.rate_limits import per_login
 
 router = APIRouter(prefix="/api/auth", tags=["staff"])
 
@@ -35,7 +36,7 @@ def csrf_token(request: Request, session_token: str) -> str:
     return hmac.new(key, session_token.encode(), hashlib.sha256).hexdigest()
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[Depends(per_login)])
 def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
     with session_scope() as session:
         result = staff.login(session, body.username, body.password)

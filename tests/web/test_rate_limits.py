@@ -1,0 +1,81 @@
+"""Rate limits answer 429 with Retry-After; in Redis they are shared by every web worker."""
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.unit
+
+
+def make_client(**limits):
+    from candor.settings import Settings
+    from web.app import create_app
+
+    settings = Settings(rasa_port=9, actions_port=9, rasa_token="t", **limits)
+    return TestClient(create_app(settings))
+
+
+def start(client):
+    body = client.post("/api/conversations").json()
+    return body["id"], {"Authorization": f"Bearer {body['token']}"}
+
+
+def test_messages_per_conversation_are_limited_with_retry_after(database):
+    client = make_client(rate_limit_conversation="3/minute")
+    conversation, headers = start(client)
+    sent = [client.post(f"/api/conversations/{conversation}/messages", json={"text": f"hi {n}"}, headers=headers)
+            for n in range(4)]
+    assert [r.status_code for r in sent] == [200, 200, 200, 429]
+    refused = sent[-1]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "3 per 60 s allowed in one conversation" in refused.json()["detail"]
+    transcript = client.get(f"/api/conversations/{conversation}", headers=headers).json()["messages"]
+    assert [m["text"] for m in transcript if m["sender"] == "customer"] == ["hi 0", "hi 1", "hi 2"]
+
+    other, other_headers = start(client)  # another conversation has its own allowance
+    assert client.post(f"/api/conversations/{other}/messages", json={"text": "hello"},
+                       headers=other_headers).status_code == 200
+
+
+def test_a_stranger_cannot_use_up_a_conversations_allowance(database):
+    client = make_client(rate_limit_conversation="2/minute")
+    conversation, headers = start(client)
+    for _ in range(5):
+        wrong = client.post(f"/api/conversations/{conversation}/messages", json={"text": "x"},
+                            headers={"Authorization": "Bearer not-the-token"})
+        assert wrong.status_code == 404
+    assert client.post(f"/api/conversations/{conversation}/messages", json={"text": "mine"},
+                       headers=headers).status_code == 200
+
+
+def test_new_conversations_per_address_are_limited(database):
+    client = make_client(rate_limit_ip="2/minute")
+    codes = [client.post("/api/conversations").status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+
+
+def test_sign_in_attempts_are_limited(database):
+    client = make_client(rate_limit_login="3/minute")
+    codes = [client.post("/api/auth/login", json={"username": "nobody", "password": "wrong-password"}).status_code
+             for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_limits_in_redis_are_shared_between_workers(database):
+    redis_db = f"redis://127.0.0.1:6379/{uuid.uuid4().int % 15 + 1}"
+    one = make_client(redis_url=redis_db, rate_limit_conversation="3/minute")
+    two = make_client(redis_url=redis_db, rate_limit_conversation="3/minute")
+    conversation, headers = start(one)
+    codes = [client.post(f"/api/conversations/{conversation}/messages", json={"text": f"m{n}"},
+                         headers=headers).status_code for n, client in enumerate([one, two, one, two])]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_a_lost_redis_lets_chat_through(database, caplog):
+    client = make_client(redis_url="redis://127.0.0.1:9/0", rate_limit_conversation="1/minute")
+    conversation, headers = start(client)
+    for text in ("one", "two"):
+        assert client.post(f"/api/conversations/{conversation}/messages", json={"text": text},
+                           headers=headers).status_code == 200
+    assert "Rate limiter unavailable" in caplog.text
