@@ -1,6 +1,6 @@
 """Deleting a customer everywhere (right to erasure) and old conversations (retention).
 
-Everywhere means: messages, events, touchpoints, escalations with their notes, follow-ups,
+Everywhere means: messages, events, touchpoints, idempotency keys, escalations with their notes, follow-ups,
 the conversation itself, and Rasa's tracker store (its own database, keyed by conversation id).
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from candor.db import get_engine
 from candor.settings import Settings
 from routing.models import Escalation, EscalationNote, FollowUp
-from touchpoints.models import Conversation, Event, Message, Touchpoint
+from touchpoints.models import Conversation, Event, IdempotencyKey, Message, Touchpoint
 
 
 def conversations_of(session: Session, customer: str) -> list[str]:
@@ -44,6 +44,7 @@ def erase(session: Session, conversation_ids: list[str], tracker_url: str | None
         ("escalations", delete(Escalation).where(Escalation.conversation_id.in_(conversation_ids))),
         ("touchpoints", delete(Touchpoint).where(Touchpoint.conversation_id.in_(conversation_ids))),
         ("events", delete(Event).where(Event.conversation_id.in_(conversation_ids))),
+        ("idempotency_keys", delete(IdempotencyKey).where(IdempotencyKey.conversation_id.in_(conversation_ids))),
         ("messages", delete(Message).where(Message.conversation_id.in_(conversation_ids))),
         ("conversations", delete(Conversation).where(Conversation.id.in_(conversation_ids))),
     ):

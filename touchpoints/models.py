@@ -83,3 +83,15 @@ class Touchpoint(Base):
     seen_message_id: Mapped[int] = mapped_column(Integer, default=0)
     seen_event_id: Mapped[int] = mapped_column(Integer, default=0)
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """A customer message sent with an ``Idempotency-Key``, stored in the same transaction as the
+    message: a repeat of the request is answered from the transcript after ``message_seq``."""
+
+    __tablename__ = "idempotency_keys"
+
+    conversation_id: Mapped[str] = mapped_column(String(36), ForeignKey("conversations.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_seq: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

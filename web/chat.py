@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakValueDictionary
 
+from sqlalchemy.exc import IntegrityError
+
 from candor.db import session_scope, utcnow
 from routing import queue, service_level
 from routing.policy import Router
 from touchpoints import conversations, log
-from touchpoints.models import Conversation
+from touchpoints.models import Conversation, IdempotencyKey
 from touchpoints.redaction import KINDS, redact
 from web.rasa_client import RasaClient, RasaUnavailable, merge_replies
 
@@ -24,10 +26,15 @@ BOT_DOWN_NOTICE = (
 )
 
 
+class KeyReused(ValueError):
+    """An Idempotency-Key sent again with another message: a client bug, answered 422."""
+
+
 @dataclass
 class TurnResult:
     messages: list[dict[str, Any]] = field(default_factory=list)
     status: str = "bot"
+    replayed: bool = False  # a repeat of a request already processed (same Idempotency-Key)
 
 
 class ChatService:
@@ -49,21 +56,22 @@ class ChatService:
                 self._locks[conversation_id] = lock
             return lock
 
-    def customer_turn(self, conversation: Conversation, text: str) -> TurnResult:
+    def customer_turn(self, conversation: Conversation, text: str, idempotency_key: str | None = None) -> TurnResult:
         lock = self._lock(conversation.id)
         with lock:
-            with session_scope() as session:
-                current = session.get(Conversation, conversation.id)
-                # Masked before it is stored or reaches Rasa's tracker store; an address a waiting
-                # customer leaves for a follow-up is still read from what they typed.
-                masked = redact(text, self.redact_kinds)
-                conversations.append(session, current.id, "customer", masked)
-                status = current.status
-                email = service_level.find_email(text) if status == "queued" else None
-                if email:
-                    # Waiting customers were told they can leave an address instead of waiting.
-                    _, ack = service_level.leave_follow_up(session, current.id, email)
-                    return TurnResult([public_message(ack)], status)
+            if idempotency_key and (done := self.replay(conversation.id, idempotency_key, text)):
+                return done
+            try:
+                with session_scope() as session:
+                    stored = self._store_customer_message(session, conversation.id, text, idempotency_key)
+            except IntegrityError:
+                # Another web worker stored the same keyed request a moment ago.
+                if idempotency_key and (done := self.replay(conversation.id, idempotency_key, text)):
+                    return done
+                raise
+            if isinstance(stored, TurnResult):
+                return stored
+            status, masked = stored
             if status != "bot":
                 return TurnResult([], status)
             try:
@@ -73,6 +81,42 @@ class ChatService:
                 return self._bot_down(conversation.id)
             return self._store_replies(conversation.id, replies)
 
+    def _store_customer_message(
+        self, session, conversation_id: str, text: str, idempotency_key: str | None  # noqa: ANN001
+    ) -> TurnResult | tuple[str, str]:
+        """Store the message (and its key, in the same transaction); a waiting customer's e-mail
+        address is answered here. Returns the conversation status and the masked text."""
+        current = session.get(Conversation, conversation_id)
+        # Masked before it is stored or reaches Rasa's tracker store; an address a waiting
+        # customer leaves for a follow-up is still read from what they typed.
+        masked = redact(text, self.redact_kinds)
+        message = conversations.append(session, current.id, "customer", masked)
+        if idempotency_key:
+            session.add(IdempotencyKey(conversation_id=current.id, key=idempotency_key, message_seq=message.seq))
+            session.flush()
+        status = current.status
+        email = service_level.find_email(text) if status == "queued" else None
+        if email:
+            # Waiting customers were told they can leave an address instead of waiting.
+            _, ack = service_level.leave_follow_up(session, current.id, email)
+            return TurnResult([public_message(ack)], status)
+        return status, masked
+
+    def replay(self, conversation_id: str, idempotency_key: str, text: str) -> TurnResult | None:
+        """The answer to a request already processed: the replies stored after its message."""
+        with session_scope() as session:
+            seen = session.get(IdempotencyKey, (conversation_id, idempotency_key))
+            if seen is None:
+                return None
+            [original] = conversations.transcript(session, conversation_id, after=seen.message_seq - 1)[:1]
+            if original.text != redact(text, self.redact_kinds):
+                raise KeyReused("This Idempotency-Key was used for a different message; use a new key per message.")
+            replies = []
+            for message in conversations.transcript(session, conversation_id, after=seen.message_seq):
+                if message.sender == "customer":
+                    break
+                replies.append(public_message(message))
+            return TurnResult(replies, session.get(Conversation, conversation_id).status, replayed=True)
     def _store_replies(self, conversation_id: str, replies: list[dict[str, Any]]) -> TurnResult:
         out: list[dict[str, Any]] = []
         with session_scope() as session:

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sse_starlette.sse import EventSourceResponse
@@ -18,7 +18,7 @@ from routing.policy import Router
 from touchpoints import conversations, log
 from touchpoints.models import Conversation
 from touchpoints.redaction import redact
-from web.chat import ChatService, public_message
+from web.chat import ChatService, KeyReused, public_message
 from web.rate_limits import per_ip
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -79,12 +79,23 @@ def send_message(
     body: CustomerMessage,
     conversation: Annotated[Conversation, Depends(customer_conversation)],
     chat: Annotated[ChatService, Depends(chat_service)],
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(
+        max_length=200, pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string (e.g. a UUID) per message: a repeat with the same key is answered "
+                    "with the first reply and not processed again.")] = None,
 ) -> dict[str, Any]:
     # Counted after the token check, so nobody can use up another customer's allowance.
     request.app.state.rate_limits.hit("conversation", conversation.id)
-    if conversation.status == "closed":
-        raise HTTPException(409, "This conversation is closed; start a new one to keep chatting.")
-    result = chat.customer_turn(conversation, body.text)
+    try:
+        replayed = chat.replay(conversation.id, idempotency_key, body.text) if idempotency_key else None
+        if replayed is None and conversation.status == "closed":
+            raise HTTPException(409, "This conversation is closed; start a new one to keep chatting.")
+        result = replayed or chat.customer_turn(conversation, body.text, idempotency_key)
+    except KeyReused as error:
+        raise HTTPException(422, str(error)) from error
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return {"messages": result.messages, "status": result.status}
 
 
