@@ -105,18 +105,34 @@ class Stack:
         ]
 
     def start(self) -> None:
-        env = child_env(self.settings)
         for child in self.children:
-            out = child.log_path.open("ab")
-            child.process = subprocess.Popen(
-                child.command, cwd=self.settings.root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-            self.echo(f"started {child.name} (pid {child.process.pid}), log: {child.log_path}")
+            self._spawn(child)
 
-    def wait_healthy(self, timeout_s: float = 240) -> None:
+    def _spawn(self, child: Child) -> None:
+        out = child.log_path.open("ab")
+        child.process = subprocess.Popen(
+            child.command, cwd=self.settings.root, env=child_env(self.settings), stdout=out,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        self.echo(f"started {child.name} (pid {child.process.pid}), log: {child.log_path}")
+
+    def child(self, name: str) -> Child:
+        return next(c for c in self.children if c.name == name)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process, as a crash would (fault tests)."""
+        child = self.child(name)
+        os.killpg(child.process.pid, signal.SIGKILL)
+        child.process.wait()
+
+    def restart(self, name: str, timeout_s: float = 240) -> None:
+        child = self.child(name)
+        self._spawn(child)
+        self.wait_healthy(timeout_s, [child])
+
+    def wait_healthy(self, timeout_s: float = 240, children: list[Child] | None = None) -> None:
         deadline = time.monotonic() + timeout_s
-        pending = list(self.children)
+        pending = list(children or self.children)
         while pending:
             self.check_alive()
             for child in list(pending):

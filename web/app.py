@@ -84,14 +84,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.chat = ChatService(
-        RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s), router, tuple(settings.redact)
+        RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s), router, tuple(settings.redact),
+        actions_health_url=f"{settings.actions_url}/health",
     )
     app.state.rate_limits = RateLimits(settings)
     app.add_middleware(SecurityHeaders)
     if settings.widget_origins:
         # The widget on the business's own site calls the customer API across origins.
         app.add_middleware(CORSMiddleware, allow_origins=settings.widget_origins,
-                           allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                           expose_headers=["Retry-After", "Idempotent-Replayed"])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/demo", include_in_schema=False)

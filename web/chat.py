@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakValueDictionary
 
+import httpx
 from sqlalchemy.exc import IntegrityError
 
 from candor.db import session_scope, utcnow
@@ -29,6 +30,13 @@ BOT_DOWN_NOTICE = (
 class KeyReused(ValueError):
     """An Idempotency-Key sent again with another message: a client bug, answered 422."""
 
+BOT_ERROR_APOLOGY = (
+    "Sorry, something went wrong on our side and I couldn't answer that. "
+    "You can ask again in a moment, or talk to a person."
+)
+HUMAN_PAYLOAD = "/request_human"
+HUMAN_BUTTON = {"title": "Talk to a person", "payload": HUMAN_PAYLOAD}
+
 
 @dataclass
 class TurnResult:
@@ -40,8 +48,10 @@ class TurnResult:
 class ChatService:
     """Owns conversations: while a person holds one, customer messages never reach Rasa."""
 
-    def __init__(self, rasa: RasaClient, router: Router, redact_kinds: tuple[str, ...] = KINDS) -> None:
+    def __init__(self, rasa: RasaClient, router: Router, redact_kinds: tuple[str, ...] = KINDS,
+                 actions_health_url: str | None = None) -> None:
         self.rasa = rasa
+        self.actions_health_url = actions_health_url
         self.router = router
         self.redact_kinds = redact_kinds
         # One turn at a time per conversation keeps the transcript in the order it was sent.
@@ -79,6 +89,9 @@ class ChatService:
             except RasaUnavailable as error:
                 logger.error("%s", error)
                 return self._bot_down(conversation.id)
+            if not any(r["text"] or r["custom"].get("handoff") for r in replies):
+                # Rasa answered but said nothing: a custom action failed (Rasa logs it and goes on).
+                return self._bot_failed(conversation.id, masked)
             return self._store_replies(conversation.id, replies)
 
     def _store_customer_message(
@@ -144,6 +157,31 @@ class ChatService:
                                           {"notice": "bot_unavailable"})
             self._escalate(session, current, ["bot_unavailable"], None, None, {})
             return TurnResult([public_message(notice)], current.status)
+
+    def _bot_failed(self, conversation_id: str, text: str) -> TurnResult:
+        """Apologise and offer a person; if the customer just asked for one, hand over directly
+        (the bot's own handoff is an action, which is what failed)."""
+        cause = "action_server_down" if not self._actions_answer() else "no_reply"
+        logger.error("The bot gave no reply in %s (%s)", conversation_id, cause)
+        with session_scope() as session:
+            current = session.get(Conversation, conversation_id)
+            log.record(session, conversation_id, "bot_failure", cause=cause)
+            if text == HUMAN_PAYLOAD:
+                reply = conversations.append(session, conversation_id, "bot", BOT_DOWN_NOTICE,
+                                             {"notice": "bot_unavailable"})
+                self._escalate(session, current, ["bot_unavailable"], None, None, {"cause": cause})
+            else:
+                reply = conversations.append(session, conversation_id, "bot", BOT_ERROR_APOLOGY,
+                                             {"notice": "bot_error", "buttons": [HUMAN_BUTTON]})
+            return TurnResult([public_message(reply)], current.status)
+
+    def _actions_answer(self) -> bool:
+        if not self.actions_health_url:
+            return True
+        try:
+            return httpx.get(self.actions_health_url, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def _escalate(self, session, conversation, reasons, team, priority, evidence) -> None:  # noqa: ANN001
         priority = priority or self.router.priority(reasons)

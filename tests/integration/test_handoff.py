@@ -76,6 +76,7 @@ def test_closing_without_the_bot_closes_the_conversation(api, customer, agents):
 
 
 def test_customer_rating_endpoint_validates_the_score_and_masks_the_comment(api, customer, agents):
+    customer.say("how much is installation?")  # a touchpoint exists once the customer has spoken
     comment = "quick! call me on +44 20 7946 0958 or mail jo@example.com"
     assert api.post(f"/api/conversations/{customer.id}/rating", json={"score": 4, "comment": comment},
                     headers=customer.headers).status_code == 200

@@ -66,6 +66,7 @@
     if (!response.ok) {
       const error = new Error(body.detail || `The service answered ${response.status}.`);
       error.status = response.status;
+      error.retryAfter = Number(response.headers.get("Retry-After")) || 0;
       throw error;
     }
     return body;
@@ -212,14 +213,31 @@
     listen();
   }
 
+  // One key per message: a retry after a lost answer or a 503 is never stored twice.
+  function newKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  async function postMessage(text) {
+    const options = { method: "POST", body: JSON.stringify({ text }), headers: { "Idempotency-Key": newKey() } };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await api(`/api/conversations/${conversation.id}/messages`, options);
+      } catch (error) {
+        const transient = error.status === undefined || error.status === 503;  // network error or "retry"
+        if (!transient || attempt === 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1000 * Math.min(error.retryAfter || attempt, 5)));
+      }
+    }
+  }
+
   async function send(text, shown) {
     showError("");
     bubble("customer", shown || text);
     typing.hidden = status !== "bot";
     try {
-      const reply = await api(`/api/conversations/${conversation.id}/messages`, {
-        method: "POST", body: JSON.stringify({ text }),
-      });
+      const reply = await postMessage(text);
       reply.messages.forEach(render);
       showStatus({ status: reply.status, queue: null });
       if (reply.status === "queued") {
