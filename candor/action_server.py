@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hmac
 import logging
 import warnings
 
@@ -13,6 +14,9 @@ warnings.filterwarnings("ignore", message=r"Your versions? of rasa")
 
 from rasa_sdk.endpoint import create_app  # noqa: E402
 from rasa_sdk.executor import ActionExecutor  # noqa: E402
+from sanic.response import json as json_response  # noqa: E402
+
+from candor.settings import get_settings  # noqa: E402
 
 logger = logging.getLogger("candor.actions")
 
@@ -27,6 +31,15 @@ def main() -> None:
     executor = ActionExecutor()
     executor.register_package("actions")
     app = create_app(executor, cors_origins=None)
+    token = get_settings().rasa_token
+
+    @app.on_request
+    async def _require_token(request):  # noqa: ANN001, ANN202
+        # Rasa passes the token from its endpoints file as ?token=; nothing else may run actions.
+        if token and request.path == "/webhook" and not hmac.compare_digest(request.args.get("token", ""), token):
+            return json_response({"error": "This action server only serves its own Rasa (token required)."},
+                                 status=403)
+        return None
 
     @app.before_server_start
     async def _warm_up(_app, _loop):  # noqa: ANN001

@@ -78,4 +78,4 @@ def expired(session: Session, now: datetime, days: int) -> list[str]:
 
 
 def tracker_url(settings: Settings) -> str:
-    return f"sqlite:///{settings.rasa_tracker_db}"
+    return settings.rasa_tracker_url

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
 
     # Origins of the business's sites that embed the chat widget (JSON list); same-origin needs none.
     widget_origins: list[str] = []
+
+    # Production mode (CANDOR_ENV=production or `candor up --production`): PostgreSQL, Redis,
+    # several Rasa replicas (ports rasa_port, rasa_port+1, …) and web workers.
+    rasa_replicas: int = Field(default=1, ge=1, le=16)
+    web_workers: int = Field(default=1, ge=1, le=32)
 
     rasa_venv: Path = ROOT / ".venv-rasa"
     rasa_timeout_s: float = 10.0
@@ -69,18 +75,25 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'candor.db'}"
-        if self.env == "production" and not (self.rasa_token and self.secret_key):
-            raise ValueError(
-                "CANDOR_RASA_TOKEN and CANDOR_SECRET_KEY must be set in production mode; "
-                "generate them with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
-            )
+        if self.production:
+            problems = production_problems(self)
+            if problems:
+                raise ValueError("Production mode needs: " + " ".join(problems))
         if not self.secret_key:
             self.secret_key = secrets.token_urlsafe(32)
         return self
 
     @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
     def rasa_url(self) -> str:
-        return f"http://{self.host}:{self.rasa_port}"
+        return self.rasa_urls[0]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://{self.host}:{self.rasa_port + i}" for i in range(self.rasa_replicas)]
 
     @property
     def actions_url(self) -> str:
@@ -96,9 +109,36 @@ class Settings(BaseSettings):
         return self.var_dir / "rasa-tracker.db"
 
     @property
+    def rasa_tracker_url(self) -> str:
+        """Rasa's tracker store as an SQLAlchemy URL: beside the app's PostgreSQL database (its own
+        database, `<name>_rasa`: Rasa's `events` table would collide with ours), else a SQLite file."""
+        if self.database_url.startswith("postgresql"):
+            url = make_url(self.database_url)
+            return url.set(database=f"{url.database}_rasa").render_as_string(hide_password=False)
+        return f"sqlite:///{self.rasa_tracker_db}"
+
+    @property
     def event_spool(self) -> Path:
         """Conversation events waiting for the database (touchpoints.spool); the web app replays them."""
         return self.var_dir / "event-spool.jsonl"
+
+
+DEFAULT_SECRETS = {"", "change-me", "changeme", "secret", "candor"}
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What production mode refuses, each as an instruction; reachability is checked by `candor up`."""
+    problems = []
+    if settings.rasa_token in DEFAULT_SECRETS or settings.secret_key in DEFAULT_SECRETS:
+        problems.append(
+            "CANDOR_RASA_TOKEN and CANDOR_SECRET_KEY set to secrets of your own (e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+        )
+    if not settings.database_url.startswith("postgresql"):
+        problems.append("DATABASE_URL pointing at PostgreSQL (postgresql+psycopg://user:password@host/db).")
+    if not settings.redis_url.startswith(("redis://", "rediss://")):
+        problems.append("CANDOR_REDIS_URL pointing at Redis (redis://host:6379/0).")
+    return problems
 
 
 @lru_cache

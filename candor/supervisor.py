@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from candor.rasa_endpoints import write_endpoints
 from candor.settings import Settings
 from candor.training import RASA_OFFLINE, rasa_bin
 
@@ -48,14 +49,13 @@ def child_env(settings: Settings) -> dict[str, str]:
             "CANDOR_ACTIONS_PORT": str(settings.actions_port),
             "CANDOR_WEB_PORT": str(settings.web_port),
             "CANDOR_HOST": settings.host,
-            "CANDOR_ACTIONS_WEBHOOK": f"{settings.actions_url}/webhook",
             "CANDOR_POLICY_FILE": str(settings.policy_file),
             "CANDOR_RATE_LIMIT_IP": settings.rate_limit_ip,
             "CANDOR_RATE_LIMIT_CONVERSATION": settings.rate_limit_conversation,
             "CANDOR_RATE_LIMIT_LOGIN": settings.rate_limit_login,
             "CANDOR_REDIS_URL": settings.redis_url,
-            "CANDOR_TRACKER_DIALECT": "sqlite",
-            "CANDOR_TRACKER_DB": str(settings.rasa_tracker_db),
+            "CANDOR_ENV": settings.env,
+            "CANDOR_RASA_REPLICAS": str(settings.rasa_replicas),
             **RASA_OFFLINE,
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
@@ -75,18 +75,23 @@ class Stack:
         logs = settings.var_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         s, root = settings, settings.root
-        self.children = [
+        endpoints = write_endpoints(settings)
+        rasa = [
             Child(
-                "rasa",
+                f"rasa-{i + 1}" if s.rasa_replicas > 1 else "rasa",
                 [
                     str(rasa_bin(s)), "run", "--model", str(model), "--enable-api",
-                    f"--auth-token={s.rasa_token}", "--interface", s.host, "--port", str(s.rasa_port),
-                    "--endpoints", str(root / "bot" / "endpoints.yml"),
-                    "--credentials", str(root / "bot" / "credentials.yml"),
+                    f"--auth-token={s.rasa_token}", "--interface", s.host, "--port", str(s.rasa_port + i),
+                    "--endpoints", str(endpoints), "--credentials", str(root / "bot" / "credentials.yml"),
                 ],
-                f"{s.rasa_url}/status?token={s.rasa_token}",
-                logs / "rasa.log",
-            ),
+                f"{url}/status?token={s.rasa_token}",
+                logs / f"rasa-{i + 1}.log" if s.rasa_replicas > 1 else logs / "rasa.log",
+            )
+            for i, url in enumerate(s.rasa_urls)
+        ]
+        workers = ["--workers", str(s.web_workers)] if s.web_workers > 1 else []
+        self.children = [
+            *rasa,
             Child(
                 "actions",
                 [sys.executable, "-m", "candor.action_server", "--host", s.host, "--port", str(s.actions_port)],
@@ -97,7 +102,7 @@ class Stack:
                 "web",
                 [
                     sys.executable, "-m", "uvicorn", "--factory", "web.app:app_factory",
-                    "--host", s.host, "--port", str(s.web_port), "--no-access-log",
+                    "--host", s.host, "--port", str(s.web_port), "--no-access-log", *workers,
                 ],
                 f"{s.web_url}/healthz",
                 logs / "web.log",

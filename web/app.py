@@ -24,6 +24,7 @@ from touchpoints.spool import EventSpool
 from web import health
 from web.api import analytics, articles, canned, conversations, escalations, follow_ups, privacy, staff
 from web.chat import ChatService
+from web.locks import Locks
 from web.rasa_client import RasaClient
 from web.rate_limits import RateLimits
 from web.security import SecurityHeaders
@@ -32,7 +33,7 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 
 
-async def _background(interval_s: float, settings: Settings) -> None:
+async def _background(interval_s: float, settings: Settings, locks: Locks) -> None:
     """Every interval: replay conversation events spooled while the database was away
     (touchpoints.spool), tell customers whose escalation nobody claimed in time
     (routing.service_level), score the touchpoints of conversations that changed
@@ -42,11 +43,21 @@ async def _background(interval_s: float, settings: Settings) -> None:
         jobs.append(lambda: purge_expired(settings))
     while True:
         await asyncio.sleep(interval_s)
-        for job in jobs:
-            try:
-                await run_in_threadpool(job)
-            except Exception:  # the database may be briefly away; the next round catches up
-                logger.exception("Background job %r failed; retrying in %.0f s", job, interval_s)
+        await run_in_threadpool(_background_round, jobs, locks, interval_s)
+
+
+def _background_round(jobs: list, locks: Locks, interval_s: float) -> None:  # noqa: ANN001
+    try:
+        with locks.try_hold("background") as mine:
+            if not mine:
+                return  # another web worker runs this round
+            for job in jobs:
+                try:
+                    job()
+                except Exception:  # the database may be briefly away; the next round catches up
+                    logger.exception("Background job %r failed; retrying in %.0f s", job, interval_s)
+    except Exception:  # Redis away: skip the round, loudly; /healthz reports Redis
+        logger.exception("Background round skipped: lock unavailable")
 
 
 def check_service_levels() -> int:
@@ -72,10 +83,11 @@ def purge_expired(settings: Settings) -> dict[str, int]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     router = Router(load_policy(settings.policy_file))
+    locks = Locks(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # noqa: ANN202
-        watcher = asyncio.create_task(_background(router.config.sla_check_seconds, settings))
+        watcher = asyncio.create_task(_background(router.config.sla_check_seconds, settings, locks))
         try:
             yield
         finally:
@@ -84,8 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.chat = ChatService(
-        RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s), router, tuple(settings.redact),
-        actions_health_url=f"{settings.actions_url}/health",
+        RasaClient(settings.rasa_urls, settings.rasa_token, settings.rasa_timeout_s), router, tuple(settings.redact),
+        actions_health_url=f"{settings.actions_url}/health", locks=locks,
     )
     app.state.rate_limits = RateLimits(settings)
     app.add_middleware(SecurityHeaders)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from typing import Any
-from weakref import WeakValueDictionary
 
 import httpx
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +15,7 @@ from routing.policy import Router
 from touchpoints import conversations, log
 from touchpoints.models import Conversation, IdempotencyKey
 from touchpoints.redaction import KINDS, redact
+from web.locks import Locks
 from web.rasa_client import RasaClient, RasaUnavailable, merge_replies
 
 logger = logging.getLogger(__name__)
@@ -49,26 +48,17 @@ class ChatService:
     """Owns conversations: while a person holds one, customer messages never reach Rasa."""
 
     def __init__(self, rasa: RasaClient, router: Router, redact_kinds: tuple[str, ...] = KINDS,
-                 actions_health_url: str | None = None) -> None:
+                 actions_health_url: str | None = None, locks: Locks | None = None) -> None:
         self.rasa = rasa
         self.actions_health_url = actions_health_url
         self.router = router
         self.redact_kinds = redact_kinds
-        # One turn at a time per conversation keeps the transcript in the order it was sent.
-        self._locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()
-        self._locks_guard = threading.Lock()
-
-    def _lock(self, conversation_id: str) -> threading.Lock:
-        with self._locks_guard:
-            lock = self._locks.get(conversation_id)
-            if lock is None:
-                lock = threading.Lock()
-                self._locks[conversation_id] = lock
-            return lock
+        # One turn at a time per conversation (across workers in production) keeps the
+        # transcript in the order it was sent.
+        self.locks = locks or Locks()
 
     def customer_turn(self, conversation: Conversation, text: str, idempotency_key: str | None = None) -> TurnResult:
-        lock = self._lock(conversation.id)
-        with lock:
+        with self.locks.hold(f"turn:{conversation.id}"):
             if idempotency_key and (done := self.replay(conversation.id, idempotency_key, text)):
                 return done
             try:

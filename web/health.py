@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import redis
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -26,11 +27,19 @@ def _check_database() -> dict[str, Any]:
 
 def _check_rasa(request: Request) -> dict[str, Any]:
     rasa = request.app.state.chat.rasa
-    try:
-        status = rasa.status()
-        return {"ok": True, "url": rasa.base_url, "model": status.get("model_id")}
-    except httpx.HTTPError as error:
-        return {"ok": False, "url": rasa.base_url, "detail": f"Rasa server not answering: {error}"}
+    replicas = []
+    for url in rasa.base_urls:
+        try:
+            replicas.append({"url": url, "ok": True, "model": rasa.status(url).get("model_id")})
+        except httpx.HTTPError as error:
+            replicas.append({"url": url, "ok": False, "detail": f"Rasa server not answering: {error}"})
+    down = [r for r in replicas if not r["ok"]]
+    if len(replicas) == 1:
+        return replicas[0]
+    result: dict[str, Any] = {"ok": not down, "replicas": replicas}
+    if down:
+        result["detail"] = f"{len(down)} of {len(replicas)} Rasa replicas not answering"
+    return result
 
 
 def _check_actions(request: Request) -> dict[str, Any]:
@@ -40,6 +49,15 @@ def _check_actions(request: Request) -> dict[str, Any]:
         return {"ok": True, "url": url}
     except httpx.HTTPError as error:
         return {"ok": False, "url": url, "detail": f"action server not answering: {error}"}
+
+
+def _check_redis(url: str) -> dict[str, Any]:
+    try:
+        with redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2) as client:
+            client.ping()
+        return {"ok": True}
+    except redis.RedisError as error:
+        return {"ok": False, "detail": f"Redis unreachable: {error.__class__.__name__}"}
 
 
 def _check_event_log(request: Request) -> dict[str, Any]:
@@ -61,6 +79,8 @@ def healthz(request: Request) -> JSONResponse:
         "actions": _check_actions(request),
         "database": _check_database(),
     }
+    if request.app.state.settings.redis_url:
+        components["redis"] = _check_redis(request.app.state.settings.redis_url)
     healthy = all(c["ok"] for c in components.values())
     # Events waiting in the spool are a warning, not an outage: chats keep working, so the
     # instance stays in rotation (200) while the body says what is pending.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import httpx
@@ -12,35 +13,53 @@ class RasaUnavailable(RuntimeError):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, token: str, timeout_s: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
+    """Spreads conversations over the Rasa replicas: each conversation has its home replica (a
+    stable hash of its id), and moves to the next one only when its home refuses the connection,
+    so the request surely never reached it. Replicas share the tracker store and Rasa's lock store."""
+
+    def __init__(self, base_urls: str | list[str], token: str, timeout_s: float = 10.0) -> None:
+        urls = [base_urls] if isinstance(base_urls, str) else base_urls
+        self.base_urls = [u.rstrip("/") for u in urls]
         self.token = token
         self._http = httpx.Client(timeout=timeout_s)
 
+    @property
+    def base_url(self) -> str:
+        return self.base_urls[0]
+
+    def replicas_for(self, sender: str) -> list[str]:
+        home = zlib.crc32(sender.encode()) % len(self.base_urls)
+        return self.base_urls[home:] + self.base_urls[:home]
+
+    def _post(self, sender: str, path: str, **kwargs: Any) -> httpx.Response:
+        refused: httpx.ConnectError | None = None
+        for base in self.replicas_for(sender):
+            try:
+                response = self._http.post(f"{base}{path}", **kwargs)
+                response.raise_for_status()
+                return response
+            except httpx.ConnectError as error:
+                refused = error
+        raise refused
+
     def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         try:
-            response = self._http.post(
-                f"{self.base_url}/webhooks/rest/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata or {}},
-            )
-            response.raise_for_status()
+            response = self._post(sender, "/webhooks/rest/webhook",
+                                  json={"sender": sender, "message": text, "metadata": metadata or {}})
         except httpx.HTTPError as error:
-            raise RasaUnavailable(f"Rasa server at {self.base_url} did not answer: {error}") from error
+            raise RasaUnavailable(f"Rasa server at {', '.join(self.base_urls)} did not answer: {error}") from error
         return response.json() or []
 
     def append_event(self, sender: str, event: dict[str, Any]) -> None:
         """Add an event (pause, resume, …) to a conversation through the HTTP API."""
         try:
-            self._http.post(
-                f"{self.base_url}/conversations/{sender}/tracker/events",
-                params={"token": self.token}, json=event,
-            ).raise_for_status()
+            self._post(sender, f"/conversations/{sender}/tracker/events", params={"token": self.token}, json=event)
         except httpx.HTTPError as error:
-            raise RasaUnavailable(f"Rasa server at {self.base_url} refused {event}: {error}") from error
+            raise RasaUnavailable(f"Rasa server refused {event}: {error}") from error
 
-    def status(self) -> dict[str, Any]:
-        """The loaded model, via the token-protected HTTP API (so this also checks the token)."""
-        response = self._http.get(f"{self.base_url}/status", params={"token": self.token}, timeout=3)
+    def status(self, base_url: str | None = None) -> dict[str, Any]:
+        """A replica's loaded model, via the token-protected HTTP API (so this also checks the token)."""
+        response = self._http.get(f"{base_url or self.base_url}/status", params={"token": self.token}, timeout=3)
         response.raise_for_status()
         return response.json()
 
