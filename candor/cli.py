@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -30,16 +31,37 @@ err = Console(stderr=True)
 
 
 @app.command()
-def up() -> None:
+def up(
+    production: Annotated[bool, typer.Option(
+        "--production", help="PostgreSQL, Redis, several Rasa replicas and web workers (same as CANDOR_ENV=production)."
+    )] = False,
+) -> None:
     """Set up and start everything (database, model, Rasa, actions, web), then print the URLs."""
+    from pydantic import ValidationError
+
     from candor.bootstrap import prepare_database
+    from candor.preflight import unreachable
     from candor.supervisor import Stack, StackError
     from candor.training import ensure_model
     from routing.policy import load_policy
 
-    settings = get_settings()
+    if production:
+        os.environ["CANDOR_ENV"] = "production"
+        os.environ.setdefault("CANDOR_RASA_REPLICAS", "2")
+        os.environ.setdefault("CANDOR_WEB_WORKERS", "2")
+        get_settings.cache_clear()
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        err.print("[red]Refusing to start:[/red] " + "; ".join(e["msg"].removeprefix("Value error, ")
+                                                              for e in error.errors()))
+        raise typer.Exit(2) from error
     if not settings.rasa_token:
         settings.rasa_token = secrets.token_urlsafe(24)
+    problems = unreachable(settings) if settings.production else []
+    if problems:
+        err.print("[red]Refusing to start in production mode:[/red]\n  " + "\n  ".join(problems))
+        raise typer.Exit(2)
     try:
         load_policy(settings.policy_file)  # a bad policy stops here, not in a child's log
         prepare_database(settings, echo=console.print)
@@ -61,7 +83,8 @@ def up() -> None:
             f"  Chat API     {settings.web_url}/api/conversations\n"
             f"  API docs     {settings.web_url}/docs\n"
             f"  Health       {settings.web_url}/healthz\n"
-            f"  Rasa (local) {settings.rasa_url}\n"
+            f"  Rasa (local) {', '.join(settings.rasa_urls)}\n"
+            f"  Mode         {'production (PostgreSQL, Redis)' if settings.production else 'embedded (SQLite)'}\n"
             f"Press Ctrl-C to stop.\n"
         )
         stack.watch()
@@ -295,6 +318,67 @@ def bench_search(
     texts = [f"how much does the plan number {i} cost per month with fees" for i in range(512)]
     rate, single = bench_embedding(texts, Embedder())
     console.print(f"MiniLM embedding: {rate:,.0f} texts/s batched, {single:.1f} ms per single query (p50)")
+
+
+@bench_app.command("load")
+def bench_load(
+    conversations: Annotated[int, typer.Option(help="Concurrent customers, one conversation each.")] = 50,
+    turns: Annotated[int, typer.Option(help="Messages per conversation, each sent after the reply.")] = 10,
+    url: Annotated[str | None, typer.Option(help="A running web app; without it the bench starts a stack.")] = None,
+    rasa_url: Annotated[str | None, typer.Option(help="That stack's Rasa server(s), comma-separated.")] = None,
+    warmup: Annotated[int, typer.Option(help="Unmeasured turns per warm-up customer on each path.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed for the questions, so runs are comparable.")] = 7,
+    timeout: Annotated[float, typer.Option(help="Seconds before a request counts as timed out.")] = 30.0,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this file.")] = None,
+) -> None:
+    """Concurrent conversations through Candor's API beside the same turns sent straight to Rasa, then
+    check that every acknowledged message was stored once, in order. Exit 1 on a loss or >= 0.1 % errors."""
+    import asyncio
+    import json
+
+    from candor.load import as_json, render, run_load
+
+    if (url is None) != (rasa_url is None):
+        err.print("[red]Give both --url and --rasa-url, or neither (the bench then starts its own stack).[/red]")
+        raise typer.Exit(2)
+    settings, stack = get_settings(), None
+    if url is None:  # the same preparation as `candor up`, with the customer rate limits out of the way
+        from candor.bootstrap import prepare_database
+        from candor.supervisor import Stack, StackError
+        from candor.training import ensure_model
+        from routing.policy import load_policy
+
+        settings.rasa_token = settings.rasa_token or secrets.token_urlsafe(24)
+        settings.rate_limit_ip = settings.rate_limit_conversation = "1000000/minute"
+        console.print("Own stack: rate limits per address and per conversation raised to 1000000/minute "
+                      "for this run (a running stack given with --url keeps its own; 429s count as errors).")
+        try:
+            load_policy(settings.policy_file)
+            prepare_database(settings, echo=console.print)
+            stack = Stack(settings, ensure_model(settings, echo=console.print), echo=console.print)
+            _stop_on_signals()
+            stack.start()
+            stack.wait_healthy()
+        except (StackError, RuntimeError, ValueError) as error:
+            if stack:
+                stack.stop()
+            err.print(f"[red]Could not start a stack for the bench:[/red] {error}")
+            raise typer.Exit(1) from error
+        url, rasa_url = settings.web_url, ",".join(settings.rasa_urls)
+    try:
+        report = asyncio.run(run_load(url, rasa_url.split(","), settings.sample_kb, settings.policy_file,
+                                      settings.rasa_token, conversations, turns, warmup, seed, timeout,
+                                      echo=console.print))
+        if stack:
+            stack.check_alive()  # a child that died during the run is reported, not hidden
+    finally:
+        if stack:
+            stack.stop()
+    render(report, console)
+    if json_path:
+        json_path.write_text(json.dumps(as_json(report), indent=2))
+        console.print(f"Wrote {json_path}.")
+    raise typer.Exit(0 if report.passed else 1)
 
 
 def _search_over(kb: Path, calibration=None):  # noqa: ANN001, ANN202

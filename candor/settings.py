@@ -129,9 +129,9 @@ DEFAULT_SECRETS = {"", "change-me", "changeme", "secret", "candor"}
 def production_problems(settings: Settings) -> list[str]:
     """What production mode refuses, each as an instruction; reachability is checked by `candor up`."""
     problems = []
-    if settings.rasa_token in DEFAULT_SECRETS or settings.secret_key in DEFAULT_SECRETS:
+    if any(secret in DEFAULT_SECRETS or len(secret) < 16 for secret in (settings.rasa_token, settings.secret_key)):
         problems.append(
-            "CANDOR_RASA_TOKEN and CANDOR_SECRET_KEY set to secrets of your own (e.g. "
+            "CANDOR_RASA_TOKEN and CANDOR_SECRET_KEY set to secrets of your own, 16+ characters (e.g. "
             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
         )
     if not settings.database_url.startswith("postgresql"):

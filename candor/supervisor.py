@@ -110,8 +110,15 @@ class Stack:
         ]
 
     def start(self) -> None:
-        for child in self.children:
+        first, *later = self.children[: self.settings.rasa_replicas]
+        for child in [first, *self.children[self.settings.rasa_replicas:]]:
             self._spawn(child)
+        if later:
+            # The first replica creates Rasa's tracker database and tables; replicas starting
+            # at the same moment race to create them too (duplicate-key errors in their logs).
+            self.wait_healthy(children=[first])
+            for child in later:
+                self._spawn(child)
 
     def _spawn(self, child: Child) -> None:
         out = child.log_path.open("ab")

@@ -1,0 +1,103 @@
+"""Production mode for real: PostgreSQL, Redis, two Rasa replicas and two web workers."""
+
+import secrets
+import uuid
+
+import httpx
+import psycopg
+import pytest
+from conftest import always_open_policy, free_port, free_port_pair
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+KB_QUESTION = "how much does installation cost?"
+
+
+@pytest.fixture(scope="module")
+def production(rasa_model, tmp_path_factory):
+    from candor.bootstrap import prepare_database
+    from candor.settings import Settings
+    from candor.supervisor import Stack
+
+    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
+    name = f"candor_prod_{secrets.token_hex(4)}"
+    admin.execute(f"CREATE DATABASE {name}")
+    var = tmp_path_factory.mktemp("production")
+    settings = Settings(
+        env="production", var_dir=var, policy_file=always_open_policy(var),
+        database_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+        redis_url=f"redis://127.0.0.1:6379/{secrets.randbelow(15) + 1}",
+        rasa_token=secrets.token_urlsafe(24), secret_key=secrets.token_urlsafe(32),
+        rasa_replicas=2, web_workers=2,
+        rasa_port=free_port_pair(), actions_port=free_port(), web_port=free_port(),
+        rate_limit_ip="100000/minute", rate_limit_conversation="100000/minute",
+    )
+    prepare_database(settings)
+    stack = Stack(settings, rasa_model, echo=lambda _msg: None)
+    stack.start()
+    try:
+        stack.wait_healthy(timeout_s=400)
+        yield stack
+    finally:
+        stack.stop()
+        from candor.db import get_engine
+
+        get_engine(settings.database_url).dispose()
+        for db in (name, f"{name}_rasa"):
+            admin.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        admin.close()
+
+
+def start(client):
+    body = client.post("/api/conversations").json()
+    return body["id"], {"Authorization": f"Bearer {body['token']}"}
+
+
+def test_production_stack_answers_spreads_and_survives_a_replica(production):
+    settings = production.settings
+    with httpx.Client(base_url=settings.web_url, timeout=30) as client:
+        health = client.get("/healthz").json()
+        assert health["status"] == "ok", health
+        assert len(health["components"]["rasa"]["replicas"]) == 2 and health["components"]["redis"]["ok"]
+
+        from web.rasa_client import RasaClient
+
+        homes = RasaClient(settings.rasa_urls, settings.rasa_token)
+        conversations = [start(client) for _ in range(6)]
+        assert {homes.replicas_for(cid)[0] for cid, _ in conversations} == set(settings.rasa_urls)
+        for cid, headers in conversations:
+            reply = client.post(f"/api/conversations/{cid}/messages", json={"text": KB_QUESTION}, headers=headers)
+            assert reply.status_code == 200 and reply.json()["messages"][0]["sources"], reply.text
+
+        # Rasa's trackers are in PostgreSQL, in a database of their own beside the app's.
+        tracker_db = settings.rasa_tracker_url.replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(tracker_db) as tracker:
+            senders = {row[0] for row in tracker.execute("SELECT DISTINCT sender_id FROM events")}
+        assert {cid for cid, _ in conversations} <= senders
+
+        # One replica dies: its conversations move to the other, which knows their history.
+        production.kill("rasa-1")
+        try:
+            for cid, headers in conversations:
+                reply = client.post(f"/api/conversations/{cid}/messages", json={"text": "and is there a contract?"},
+                                    headers=headers)
+                assert reply.status_code == 200 and reply.json()["status"] == "bot", reply.text
+                assert reply.json()["messages"], reply.text
+            degraded = client.get("/healthz")
+            assert degraded.status_code == 503
+            assert degraded.json()["components"]["rasa"]["detail"] == "1 of 2 Rasa replicas not answering"
+        finally:
+            production.restart("rasa-1")
+
+
+def test_production_workers_process_a_repeated_message_once(production):
+    # Two uvicorn workers behind one port: repeats land on either and are still processed once.
+    with httpx.Client(base_url=production.settings.web_url, timeout=30) as client:
+        cid, headers = start(client)
+        keyed = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+        replies = [client.post(f"/api/conversations/{cid}/messages", json={"text": KB_QUESTION}, headers=keyed)
+                   for _ in range(4)]
+        assert [r.status_code for r in replies] == [200] * 4
+        assert all(r.json() == replies[0].json() for r in replies)
+        transcript = client.get(f"/api/conversations/{cid}", headers=headers).json()["messages"]
+        assert [m["text"] for m in transcript if m["sender"] == "customer"] == [KB_QUESTION]
