@@ -1,0 +1,330 @@
+"""``candor bench load``: concurrent customers through Candor's public API, next to the same
+questions sent straight to Rasa's REST webhook in the same run, then a "nothing lost" audit.
+
+Order (ABBA, so linear machine drift cancels): a warm-up of both paths, then the baseline's first
+half of the turns, Candor's first half, Candor's second half, the baseline's second half. Each
+customer sends its turns one after another (it waits for the reply); customers run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import time
+import uuid
+import zlib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+TARGETS = {"lost": 0, "error_rate_pct": 0.1, "p95_ratio": 1.5}
+# Asking for a person, complaining, starting the fit questionnaire, sounding unhappy: every turn
+# should be a knowledge-base answer (the policy's human topics and the NLU screen do the rest).
+AVOID = re.compile(
+    r"\b(cancel\w*|person|human|agent|someone|somebody|staff|operator|call\w*|complain\w*|refund\w*|"
+    r"compensation|owed|down|outage\w*|didn'?t|lost|broken|missed|bounced|struggling|hate|penalty|"
+    r"which (plan|one|package|deal)|best plan|recommend|help me|right plan|suits me|should i get)\b", re.I)
+KB_INTENTS = {"ask_cost", "ask_tradeoff", "ask_fit", "ask_policy", "ask_howto", "nlu_fallback"}
+
+
+@dataclass
+class Customer:
+    """A Candor conversation, or a sender id on the raw Rasa webhook."""
+    questions: list[str]
+    id: str = ""
+    token: str = ""
+    status: str = "bot"
+    acked: list[str] = field(default_factory=list)    # answered 2xx, in the order sent
+    unacked: list[str] = field(default_factory=list)  # failed or timed out: may or may not be stored
+
+
+@dataclass
+class Sample:
+    ms: float
+    error: str | None = None  # "HTTP 429", "timeout", "ConnectError", …
+    queued: bool = False      # sent while a person held the conversation: never reached Rasa
+    kb_answer: bool = False   # the reply cited a knowledge-base article
+    degraded: bool = False    # 2xx, but the bot-down notice / apology (Candor) or no reply (Rasa)
+    create: bool = False      # POST /api/conversations: counted in requests and errors, not as a turn
+
+
+@dataclass
+class PhaseStats:
+    name: str
+    turns: int
+    requests: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    turns_per_s: float
+    errors: int
+    error_rate_pct: float
+    error_kinds: dict[str, int]
+    kb_answers: int
+    degraded: int
+    queued_turns: int
+
+
+@dataclass
+class Audit:
+    conversations: int = 0
+    checked_messages: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    out_of_order: int = 0
+    unreadable: int = 0  # transcripts that could not be fetched
+    escalated: int = 0   # conversations waiting for or held by a person at the end
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == self.duplicated == self.out_of_order == self.unreadable == 0
+
+
+@dataclass
+class LoadReport:
+    conversations: int
+    turns: int
+    baseline: PhaseStats
+    candor: PhaseStats
+    p95_ratio: float
+    audit: Audit
+    notes: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return self.audit.ok and self.candor.error_rate_pct < TARGETS["error_rate_pct"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered, rank = sorted(values), (len(values) - 1) * q / 100
+    low, high = int(rank), min(int(rank) + 1, len(values) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def audit_transcript(acked: list[str], unacked: list[str], stored: list[str]) -> tuple[int, int, int]:
+    """(lost, duplicated, out of order) among one conversation's stored customer messages.
+
+    Each acknowledged message must be stored exactly once, in the order sent; one whose request
+    failed may be stored once or not at all. The k-th acknowledged copy of a text is matched
+    with its k-th stored copy.
+    """
+    have, want, maybe = Counter(stored), Counter(acked), Counter(unacked)
+    lost = sum(max(0, n - have[text]) for text, n in want.items())
+    duplicated = sum(max(0, n - want[text] - maybe[text]) for text, n in have.items())
+    positions: dict[str, list[int]] = {}
+    for index, text in enumerate(stored):
+        positions.setdefault(text, []).append(index)
+    seen: Counter[str] = Counter()
+    out_of_order, latest = 0, -1
+    for text in acked:
+        copies, k = positions.get(text, []), seen[text]
+        seen[text] += 1
+        if k < len(copies):
+            out_of_order += copies[k] < latest
+            latest = max(latest, copies[k])
+    return lost, duplicated, out_of_order
+
+
+def question_pool(kb: Path, policy_file: Path) -> list[list[str]]:
+    """Per published article, its title and example questions that should get a plain answer."""
+    from routing.config import load_policy
+    from routing.policy import Router
+    from touchpoints.redaction import redact
+    from touchpoints.sentiment import sentiment
+
+    router = Router(load_policy(policy_file))
+    human_tags = {tag for topic in router.config.human_topics.values() for tag in topic.tags}
+    pool = []
+    for article in (json.loads(line) for line in kb.read_text(encoding="utf-8").splitlines() if line.strip()):
+        if article.get("status", "published") != "published" or human_tags & set(article.get("tags", [])):
+            continue
+        pool.append([q for q in [article["title"], *article.get("questions", [])]
+                     if not AVOID.search(q) and router.human_topic(q, None) is None
+                     and sentiment(q) > router.config.offer_below_sentiment and redact(q) == q])
+    return [texts for texts in pool if texts]
+
+
+async def screen(http: httpx.AsyncClient, rasa_url: str, token: str, pool: list[list[str]]) -> tuple[list, str]:
+    """Keep the questions Rasa's NLU routes to the knowledge-base action (its HTTP API needs the token)."""
+    if not token:
+        return pool, "questions NOT screened by the NLU (no Rasa token; set CANDOR_RASA_TOKEN)"
+    try:
+        kept = [[q for q in texts if (await http.post(f"{rasa_url}/model/parse", params={"token": token},
+                json={"text": q})).raise_for_status().json()["intent"]["name"] in KB_INTENTS] for texts in pool]
+    except httpx.HTTPError as error:
+        return pool, f"questions NOT screened by the NLU ({error})"
+    kept = [texts for texts in kept if texts]
+    return kept, f"NLU screen: kept the {sum(map(len, kept))} of {sum(map(len, pool))} questions it sends to the KB"
+
+
+def scripts(pool: list[list[str]], customers: int, turns: int, rng: random.Random) -> list[list[str]]:
+    """Each customer asks about another article every turn, in a seeded random order."""
+    out = []
+    for _ in range(customers):
+        articles = [rng.sample(texts, len(texts)) for texts in rng.sample(pool, len(pool))]
+        out.append([(a := articles[t % len(articles)])[t // len(articles) % len(a)] for t in range(turns)])
+    return out
+
+
+async def _timed(request) -> tuple[float, httpx.Response | None, str | None]:  # noqa: ANN001
+    started = time.perf_counter()
+    try:
+        response = await request
+        error = None if response.is_success else f"HTTP {response.status_code}"
+    except httpx.TimeoutException:
+        response, error = None, "timeout"
+    except httpx.HTTPError as failure:
+        response, error = None, type(failure).__name__
+    return (time.perf_counter() - started) * 1000, response, error
+
+
+async def _candor(http: httpx.AsyncClient, url: str, c: Customer, turns: range, out: list[Sample]) -> None:
+    from web import chat  # the notices a turn gets when the bot could not answer
+
+    notices = {getattr(chat, name, None) for name in ("BOT_DOWN_NOTICE", "BOT_ERROR_APOLOGY")}
+    if not c.id:
+        ms, response, error = await _timed(http.post(f"{url}/api/conversations"))
+        out.append(Sample(ms, error and f"create: {error}", create=True))
+        if error:  # its turns count as failed too: a customer who cannot start cannot ask
+            out.extend(Sample(0.0, "not sent: no conversation") for _ in turns)
+            return
+        c.id, c.token = response.json()["id"], response.json()["token"]
+    for t in turns:
+        text, queued = c.questions[t], c.status != "bot"
+        ms, response, error = await _timed(http.post(f"{url}/api/conversations/{c.id}/messages", json={"text": text},
+                                                     headers={"Authorization": f"Bearer {c.token}"}))
+        (c.unacked if error else c.acked).append(text)
+        body = {} if error else response.json()
+        c.status = body.get("status", c.status)
+        replies = body.get("messages", [])
+        out.append(Sample(ms, error, queued, any(m.get("sources") for m in replies),
+                          any(m.get("text") in notices for m in replies)))
+
+
+async def _rasa(http: httpx.AsyncClient, urls: list[str], c: Customer, turns: range, out: list[Sample]) -> None:
+    c.id = c.id or f"bench-load-{uuid.uuid4()}"
+    home = urls[zlib.crc32(c.id.encode()) % len(urls)]  # the replica the web app would use for it
+    for t in turns:
+        ms, response, error = await _timed(http.post(f"{home}/webhooks/rest/webhook",
+                                                     json={"sender": c.id, "message": c.questions[t]}))
+        replies = [] if error else response.json() or []
+        kb = any((r.get("custom") or {}).get("sources") for r in replies)
+        out.append(Sample(ms, error, kb_answer=kb, degraded=not error and not replies))
+
+
+async def _phase(run, http, target, customers, turns, out) -> float:  # noqa: ANN001
+    """Every customer concurrently, each one's turns in sequence; returns the wall time in s."""
+    started = time.perf_counter()
+    await asyncio.gather(*(run(http, target, c, turns, out) for c in customers))
+    return time.perf_counter() - started
+
+
+def stats(name: str, samples: list[Sample], wall_s: float) -> PhaseStats:
+    turns = [s for s in samples if not s.create]
+    timed = [s.ms for s in turns if not s.error and not s.queued]  # 2xx turns that went to the bot
+    errors = Counter(s.error for s in samples if s.error)
+    failed = sum(errors.values())
+    return PhaseStats(name, len(turns), len(samples), percentile(timed, 50), percentile(timed, 95),
+                      percentile(timed, 99), len(turns) / wall_s if wall_s else 0.0, failed,
+                      100 * failed / len(samples) if samples else 0.0, dict(errors),
+                      sum(s.kb_answer for s in turns), sum(s.degraded for s in turns), sum(s.queued for s in turns))
+
+
+async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, rasa_token: str = "",
+                   conversations: int = 50, turns: int = 10, warmup: int = 2, seed: int = 7,
+                   timeout_s: float = 30.0, echo=print) -> LoadReport:  # noqa: ANN001
+    rng, samples = random.Random(seed), {"baseline": [], "candor": []}
+    wall = {"baseline": 0.0, "candor": 0.0}
+    limits = httpx.Limits(max_connections=conversations + 20, max_keepalive_connections=conversations + 20)
+    async with httpx.AsyncClient(timeout=timeout_s, limits=limits) as http:
+        pool, screened = await screen(http, rasa_urls[0], rasa_token, question_pool(kb, policy_file))
+        echo(screened)
+        if not pool:
+            raise ValueError(f"No usable questions in {kb}")
+        asked, warm = scripts(pool, conversations, turns, rng), scripts(pool, min(conversations, 10), warmup, rng)
+        base, cand, warm_cand = [Customer(q) for q in asked], [Customer(q) for q in asked], [Customer(q) for q in warm]
+        echo(f"warm-up: {len(warm)} customers x {warmup} turns on each path (not measured)")
+        await _phase(_rasa, http, rasa_urls, [Customer(q) for q in warm], range(warmup), [])
+        await _phase(_candor, http, url, warm_cand, range(warmup), [])
+        half = turns // 2 if turns > 1 else turns
+        for name, run, target, who, part in (("baseline", _rasa, rasa_urls, base, range(half)),
+                                             ("candor", _candor, url, cand, range(half)),
+                                             ("candor", _candor, url, cand, range(half, turns)),
+                                             ("baseline", _rasa, rasa_urls, base, range(half, turns))):
+            if part:
+                echo(f"{name}: {conversations} customers x turns {part.start + 1}-{part.stop}")
+                wall[name] += await _phase(run, http, target, who, part, samples[name])
+        audit = await _audit(http, url, cand + warm_cand)
+    baseline, candor = stats("baseline", samples["baseline"], wall["baseline"]), stats("candor", samples["candor"],
+                                                                                        wall["candor"])
+    notes = [f"questions: {sum(map(len, pool))} from {len(pool)} articles of {kb.name}, seed {seed}; {screened}",
+             "order: warm-up, then baseline / Candor / Candor / baseline halves (ABBA); client timeout "
+             f"{timeout_s:.0f} s; latency percentiles over 2xx turns that went to the bot"]
+    if candor.degraded:
+        notes.append(f"[yellow]{candor.degraded} Candor turns got the bot-down notice or apology[/yellow]: the web app "
+                     "gave up waiting for Rasa (CANDOR_RASA_TIMEOUT_S) or Rasa gave no reply, and escalated; their "
+                     "latency is capped by that timeout, so the p95 ratio flatters Candor.")
+    return LoadReport(conversations, turns, baseline, candor, candor.p95_ms / baseline.p95_ms, audit, notes)
+
+
+async def _audit(http: httpx.AsyncClient, url: str, customers: list[Customer]) -> Audit:
+    opened = [c for c in customers if c.id]
+    audit, gate = Audit(conversations=len(opened)), asyncio.Semaphore(8)
+
+    async def one(c: Customer) -> None:
+        async with gate:
+            _, response, error = await _timed(http.get(f"{url}/api/conversations/{c.id}",
+                                                       headers={"Authorization": f"Bearer {c.token}"}))
+        if error:
+            audit.unreadable += 1
+            return
+        body = response.json()
+        stored = [m["text"] for m in body["messages"] if m["sender"] == "customer"]
+        lost, duplicated, out_of_order = audit_transcript(c.acked, c.unacked, stored)
+        audit.lost, audit.duplicated, audit.out_of_order = (audit.lost + lost, audit.duplicated + duplicated,
+                                                            audit.out_of_order + out_of_order)
+        audit.checked_messages += len(c.acked)
+        audit.escalated += body.get("status") != "bot"
+
+    await asyncio.gather(*(one(c) for c in opened))
+    return audit
+
+
+def as_json(report: LoadReport) -> dict:
+    return {**asdict(report), "targets": TARGETS, "audit_ok": report.audit.ok, "passed": report.passed}
+
+
+def render(report: LoadReport, console) -> None:  # noqa: ANN001
+    from rich.table import Table
+
+    table = Table("path", "turns", "p50 ms", "p95 ms", "p99 ms", "turns/s", "errors", "error %", "errors by kind",
+                  "KB answers", "bot down", title=f"{report.conversations} concurrent customers x {report.turns} turns")
+    for p in (report.baseline, report.candor):
+        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(p.error_kinds.items())) or "-"
+        table.add_row("raw Rasa webhook" if p.name == "baseline" else "Candor API", str(p.turns), f"{p.p50_ms:.0f}",
+                      f"{p.p95_ms:.0f}", f"{p.p99_ms:.0f}", f"{p.turns_per_s:.2f}", str(p.errors),
+                      f"{p.error_rate_pct:.2f}", kinds, f"{p.kb_answers}/{p.turns}", str(p.degraded))
+    console.print(table)
+    a, c = report.audit, report.candor
+    checks = Table("check", "measured", "target", "", title="Targets")
+    for name, value, target, ok in (
+        ("p95 Candor / p95 raw Rasa", f"{report.p95_ratio:.2f}", "<= 1.5", report.p95_ratio <= TARGETS["p95_ratio"]),
+        ("Candor error rate", f"{c.error_rate_pct:.3f} %", "< 0.1 %", c.error_rate_pct < TARGETS["error_rate_pct"]),
+        ("acknowledged messages lost", str(a.lost), "0", a.lost == 0),
+        ("stored more than once", str(a.duplicated), "0", a.duplicated == 0),
+        ("stored out of order", str(a.out_of_order), "0", a.out_of_order == 0),
+        ("transcripts not readable", str(a.unreadable), "0", a.unreadable == 0),
+    ):
+        checks.add_row(name, value, target, "[green]ok[/green]" if ok else "[red]MISSED[/red]")
+    console.print(checks)
+    console.print(f"audit: {a.checked_messages} acknowledged messages in {a.conversations} conversations; "
+                  f"{a.escalated} conversations ended with a person ({c.queued_turns} turns went to the queue)")
+    for note in report.notes:
+        console.print(note)
