@@ -27,7 +27,7 @@ from web.chat import ChatService
 from web.locks import Locks
 from web.rasa_client import RasaClient
 from web.rate_limits import RateLimits
-from web.security import SecurityHeaders
+from web.security import BodyLimit, SecurityHeaders
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.rate_limits = RateLimits(settings)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
     if settings.widget_origins:
         # The widget on the business's own site calls the customer API across origins.
         app.add_middleware(CORSMiddleware, allow_origins=settings.widget_origins,

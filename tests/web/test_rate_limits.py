@@ -1,4 +1,4 @@
-"""Rate limits answer 429 with Retry-After; in Redis they are shared by every web worker."""
+"""Rate limits answer 429 with Retry-After (in Redis, shared by every web worker); input limits answer 4xx."""
 
 import uuid
 
@@ -79,3 +79,22 @@ def test_a_lost_redis_lets_chat_through(database, caplog):
         assert client.post(f"/api/conversations/{conversation}/messages", json={"text": text},
                            headers=headers).status_code == 200
     assert "Rate limiter unavailable" in caplog.text
+
+
+def test_oversized_and_malformed_bodies_are_refused_with_4xx(database):
+    client = make_client()
+    conversation, headers = start(client)
+    url = f"/api/conversations/{conversation}/messages"
+    huge = client.post(url, content=b'{"text": "' + b"a" * (1024 * 1024) + b'"}',
+                       headers={**headers, "Content-Type": "application/json"})
+    assert huge.status_code == 413 and "too large" in huge.json()["detail"]
+    too_long = client.post(url, json={"text": "a" * 4001}, headers=headers)
+    assert too_long.status_code == 422 and "text" in too_long.json()["detail"]
+    control = client.post(url, json={"text": "hi\x07there"}, headers=headers)
+    assert control.status_code == 422 and "control characters" in control.json()["detail"]
+    bad_utf8 = client.post(url, content=b'{"text": "caf\xe9"}', headers={**headers, "Content-Type": "application/json"})
+    assert bad_utf8.status_code == 400 and "parsing the body" in bad_utf8.json()["detail"]
+    not_json = client.post(url, content=b"text=hello", headers={**headers, "Content-Type": "application/json"})
+    assert not_json.status_code == 422
+    transcript = client.get(f"/api/conversations/{conversation}", headers=headers).json()["messages"]
+    assert transcript == []
