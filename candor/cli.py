@@ -337,6 +337,7 @@ def bench_load(
     import json
 
     from candor.load import as_json, render, run_load
+    from candor.supervisor import Stack, StackError
 
     if (url is None) != (rasa_url is None):
         err.print("[red]Give both --url and --rasa-url, or neither (the bench then starts its own stack).[/red]")
@@ -344,7 +345,6 @@ def bench_load(
     settings, stack = get_settings(), None
     if url is None:  # the same preparation as `candor up`, with the customer rate limits out of the way
         from candor.bootstrap import prepare_database
-        from candor.supervisor import Stack, StackError
         from candor.training import ensure_model
         from routing.policy import load_policy
 
@@ -359,7 +359,7 @@ def bench_load(
             _stop_on_signals()
             stack.start()
             stack.wait_healthy()
-        except (StackError, RuntimeError, ValueError) as error:
+        except Exception as error:  # as in `candor up`: policy, database, training or a child
             if stack:
                 stack.stop()
             err.print(f"[red]Could not start a stack for the bench:[/red] {error}")
@@ -371,6 +371,12 @@ def bench_load(
                                       echo=console.print))
         if stack:
             stack.check_alive()  # a child that died during the run is reported, not hidden
+    except KeyboardInterrupt:
+        err.print("Interrupted; no figures." + (" Stopping the stack." if stack else ""))
+        raise typer.Exit(130) from None
+    except StackError as error:
+        err.print(f"[red]A Candor process failed during the bench:[/red] {error}")
+        raise typer.Exit(1) from error
     finally:
         if stack:
             stack.stop()

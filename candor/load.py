@@ -198,8 +198,9 @@ async def _candor(http: httpx.AsyncClient, url: str, c: Customer, turns: range, 
         c.id, c.token = response.json()["id"], response.json()["token"]
     for t in turns:
         text, queued = c.questions[t], c.status != "bot"
-        ms, response, error = await _timed(http.post(f"{url}/api/conversations/{c.id}/messages", json={"text": text},
-                                                     headers={"Authorization": f"Bearer {c.token}"}))
+        ms, response, error = await _timed(http.post(  # a key per message, as the widget sends
+            f"{url}/api/conversations/{c.id}/messages", json={"text": text},
+            headers={"Authorization": f"Bearer {c.token}", "Idempotency-Key": str(uuid.uuid4())}))
         (c.unacked if error else c.acked).append(text)
         body = {} if error else response.json()
         c.status = body.get("status", c.status)
@@ -242,7 +243,10 @@ async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, 
                    timeout_s: float = 30.0, echo=print) -> LoadReport:  # noqa: ANN001
     rng, samples = random.Random(seed), {"baseline": [], "candor": []}
     wall = {"baseline": 0.0, "candor": 0.0}
-    limits = httpx.Limits(max_connections=conversations + 20, max_keepalive_connections=conversations + 20)
+    # Idle connections are dropped before uvicorn's and Sanic's 5 s keep-alive timeout, so no request is
+    # sent on a connection the server is closing at that moment (a ReadError that is the bench's fault).
+    limits = httpx.Limits(max_connections=conversations + 20, max_keepalive_connections=conversations + 20,
+                          keepalive_expiry=3.0)
     async with httpx.AsyncClient(timeout=timeout_s, limits=limits) as http:
         pool, screened = await screen(http, rasa_urls[0], rasa_token, question_pool(kb, policy_file))
         echo(screened)

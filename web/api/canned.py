@@ -54,8 +54,17 @@ def list_canned(user: Agent) -> list[dict[str, Any]]:
         return [public(c) for c in session.scalars(query)]
 
 
+def _check_team(team: str | None, user) -> None:  # noqa: ANN001
+    """An agent writes shared replies or their own teams' ones, never another team's."""
+    teams = visible_teams(user)
+    if team is not None and teams is not None and team not in teams:
+        raise HTTPException(403, f"You can only write canned responses for your teams ({', '.join(teams)}) "
+                                 "or shared ones (no team).")
+
+
 @router.post("", status_code=201)
 def create_canned(body: CannedIn, user: Agent) -> dict[str, Any]:
+    _check_team(body.team, user)
     with session_scope() as session:
         canned = CannedResponse(**body.model_dump(), updated_by=user.username)
         session.add(canned)
@@ -66,7 +75,8 @@ def create_canned(body: CannedIn, user: Agent) -> dict[str, Any]:
 @router.put("/{canned_id}")
 def update_canned(canned_id: int, body: CannedIn, user: Agent) -> dict[str, Any]:
     with session_scope() as session:
-        canned = _load(session, canned_id, user)
+        canned = _load(session, canned_id, user)  # another team's looks like none (404) first
+        _check_team(body.team, user)
         canned.title, canned.body, canned.team = body.title, body.body, body.team
         canned.updated_by = user.username
         session.flush()
