@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def test_health_reports_every_component(api, stack_settings):
     body = api.get("/healthz").json()
     assert body["status"] == "ok"
-    assert set(body["components"]) == {"web", "rasa", "actions", "database"}
+    assert set(body["components"]) == {"web", "rasa", "actions", "database", "event_log"}
     assert all(c["ok"] for c in body["components"].values())
     assert body["components"]["rasa"]["url"] == stack_settings.rasa_url
 
