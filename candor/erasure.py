@@ -22,9 +22,12 @@ def conversations_of(session: Session, customer: str) -> list[str]:
     """A customer is a conversation id, or the `customer_id` / `email` attribute the site passed,
     or an e-mail address left for a follow-up (case-insensitive)."""
     wanted = customer.strip().lower()
+    if not wanted:  # a blank name would match every conversation lacking the attribute
+        return []
+
     def matches(cid: str, attributes: dict | None) -> bool:
-        return cid == customer or any(str((attributes or {}).get(k, "")).lower() == wanted
-                                      for k in ("customer_id", "email"))
+        return cid == customer or any(str(value).strip().lower() == wanted
+                                      for k in ("customer_id", "email") if (value := (attributes or {}).get(k)))
 
     ids = {cid for cid, attributes in session.execute(select(Conversation.id, Conversation.attributes))
            if matches(cid, attributes)}

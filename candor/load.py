@@ -243,8 +243,8 @@ async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, 
                    timeout_s: float = 30.0, echo=print) -> LoadReport:  # noqa: ANN001
     rng, samples = random.Random(seed), {"baseline": [], "candor": []}
     wall = {"baseline": 0.0, "candor": 0.0}
-    # Idle connections are dropped before uvicorn's and Sanic's 5 s keep-alive timeout, so no request is
-    # sent on a connection the server is closing at that moment (a ReadError that is the bench's fault).
+    # Idle connections are dropped before uvicorn's and Sanic's 5 s keep-alive timeout, so no request goes
+    # out on a connection the server is closing at that moment (then a ReadError the product never saw).
     limits = httpx.Limits(max_connections=conversations + 20, max_keepalive_connections=conversations + 20,
                           keepalive_expiry=3.0)
     async with httpx.AsyncClient(timeout=timeout_s, limits=limits) as http:

@@ -77,6 +77,9 @@ def test_draft_publish_edit_and_restore_with_versions(app, prefix):
     restored = client.post(f"/api/articles/{aid}/versions/1/restore", headers=editor).json()
     assert restored["working"]["body"].startswith("Students get **20% off**") and restored["version"] == 4
     assert client.post(f"/api/articles/{aid}/versions/99/restore", headers=editor).status_code == 404
+    # A version no row can have used to reach SQLite (2**63: OverflowError, a 500).
+    for version in (2**63, 0):
+        assert client.post(f"/api/articles/{aid}/versions/{version}/restore", headers=editor).status_code == 422
 
 
 def test_roles_validation_and_filters(app, prefix):

@@ -149,3 +149,14 @@ def test_the_web_app_watches_service_levels_by_itself(tmp_path, database):
                 break
             time.sleep(0.1)
         assert service_level.BREACH_NOTICE in texts
+
+
+def test_escalation_and_follow_up_ids_no_row_can_have_are_a_422_not_a_server_error(client, agent_headers):
+    # 2**63 used to reach SQLite, which cannot compare it with a column: OverflowError, a 500.
+    for bad in (2**63, -(2**63) - 1, 0):
+        assert client.get(f"/api/escalations/{bad}", headers=agent_headers).status_code == 422
+        for action in ("claim", "resolve", "notes", "messages"):
+            response = client.post(f"/api/escalations/{bad}/{action}", headers=agent_headers,
+                                   json={"text": "hello"} if action in ("notes", "messages") else {})
+            assert response.status_code == 422, (action, response.text)
+        assert client.post(f"/api/follow-ups/{bad}/done", headers=agent_headers).status_code == 422

@@ -84,3 +84,14 @@ def test_a_fresh_database_gets_one_admin_with_a_random_password(tmp_path):
     again: list[str] = []
     prepare_database(settings, echo=again.append)
     assert not any("first staff account" in line for line in again)
+
+
+def test_a_canned_response_id_no_row_can_have_is_a_422_not_a_server_error(app):
+    # 2**63 used to reach SQLite, which cannot compare it with a column: OverflowError, a 500.
+    client = TestClient(app)
+    token = client.post("/api/auth/login", json={"username": agent([]), "password": PASSWORD}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for canned_id in (2**63, -(2**63) - 1, 0):
+        assert client.put(f"/api/canned-responses/{canned_id}", headers=headers,
+                          json={"title": "x", "body": "y"}).status_code == 422
+        assert client.delete(f"/api/canned-responses/{canned_id}", headers=headers).status_code == 422

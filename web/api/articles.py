@@ -17,7 +17,7 @@ from routing.policy import Turn
 from routing.staff import User
 from touchpoints.article_stats import ArticleStats, article_stats
 from touchpoints.sentiment import sentiment
-from web.api.staff import require
+from web.api.staff import RowId, require
 from web.knowledge import live_knowledge
 from web.markdown import render
 
@@ -168,7 +168,7 @@ def versions(article_id: str, user: Reader) -> list[dict[str, Any]]:
 
 
 @router.post("/api/articles/{article_id}/versions/{version}/restore")
-def restore(article_id: str, version: int, user: Editor) -> dict[str, Any]:
+def restore(article_id: str, version: RowId, user: Editor) -> dict[str, Any]:
     """The old text comes back as a draft to review and publish; nothing changes for customers yet."""
     with session_scope() as session:
         article = _edit(lambda: ArticleStore(session).restore(article_id, version, author=user.username))

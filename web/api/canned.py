@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from candor.db import session_scope
 from routing.models import CannedResponse
 from routing.staff import User
-from web.api.staff import Agent, visible_teams
+from web.api.staff import Agent, RowId, visible_teams
 
 router = APIRouter(prefix="/api/canned-responses", tags=["agent"])
 
@@ -73,7 +73,7 @@ def create_canned(body: CannedIn, user: Agent) -> dict[str, Any]:
 
 
 @router.put("/{canned_id}")
-def update_canned(canned_id: int, body: CannedIn, user: Agent) -> dict[str, Any]:
+def update_canned(canned_id: RowId, body: CannedIn, user: Agent) -> dict[str, Any]:
     with session_scope() as session:
         canned = _load(session, canned_id, user)  # another team's looks like none (404) first
         _check_team(body.team, user)
@@ -84,6 +84,6 @@ def update_canned(canned_id: int, body: CannedIn, user: Agent) -> dict[str, Any]
 
 
 @router.delete("/{canned_id}", status_code=204)
-def delete_canned(canned_id: int, user: Agent) -> None:
+def delete_canned(canned_id: RowId, user: Agent) -> None:
     with session_scope() as session:
         session.delete(_load(session, canned_id, user))

@@ -159,7 +159,7 @@ async def conversation_events(
     request: Request,
     conversation: Annotated[Conversation, Depends(customer_conversation)],
     chat: Annotated[ChatService, Depends(chat_service)],
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: each new message (``message``, id = its seq) and status changes (``status``).
@@ -167,7 +167,7 @@ async def conversation_events(
     Polls the database, so it works with any number of web workers and no broker; a
     reconnecting client resumes after ``Last-Event-ID``.
     """
-    if last_event_id and last_event_id.isdigit():
+    if last_event_id and re.fullmatch(r"[0-9]{1,18}", last_event_id):  # ASCII digits only, in range
         after = max(after, int(last_event_id))
 
     async def stream():  # noqa: ANN202

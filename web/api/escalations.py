@@ -17,7 +17,7 @@ from touchpoints import conversations, log
 from touchpoints.models import Conversation, Event
 from web.api.conversations import CustomerMessage
 from web.api.follow_ups import public as follow_up_public
-from web.api.staff import Agent, visible_teams
+from web.api.staff import Agent, RowId, visible_teams
 from web.chat import public_message
 from web.rasa_client import RasaUnavailable
 
@@ -64,7 +64,7 @@ def list_escalations(
 
 
 @router.get("/{escalation_id}")
-def get_escalation(escalation_id: int, user: Agent) -> dict[str, Any]:
+def get_escalation(escalation_id: RowId, user: Agent) -> dict[str, Any]:
     """The escalation with the whole transcript, the bot's reasons and what it considered."""
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
@@ -90,7 +90,7 @@ def _note(note: EscalationNote) -> dict[str, Any]:
 
 
 @router.post("/{escalation_id}/notes", status_code=201)
-def add_note(escalation_id: int, body: CustomerMessage, user: Agent) -> dict[str, Any]:
+def add_note(escalation_id: RowId, body: CustomerMessage, user: Agent) -> dict[str, Any]:
     """An internal note for colleagues; it never reaches the customer."""
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
@@ -102,7 +102,7 @@ def add_note(escalation_id: int, body: CustomerMessage, user: Agent) -> dict[str
 
 
 @router.post("/{escalation_id}/claim")
-def claim(escalation_id: int, user: Agent, request: Request) -> dict[str, Any]:
+def claim(escalation_id: RowId, user: Agent, request: Request) -> dict[str, Any]:
     with session_scope() as session:
         _load(session, escalation_id, user)
         try:
@@ -116,7 +116,7 @@ def claim(escalation_id: int, user: Agent, request: Request) -> dict[str, Any]:
 
 
 @router.post("/{escalation_id}/messages")
-def agent_message(escalation_id: int, body: CustomerMessage, user: Agent) -> dict[str, Any]:
+def agent_message(escalation_id: RowId, body: CustomerMessage, user: Agent) -> dict[str, Any]:
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
         if escalation.status != "claimed" or (escalation.claimed_by != user.username and user.role != "admin"):
@@ -127,7 +127,7 @@ def agent_message(escalation_id: int, body: CustomerMessage, user: Agent) -> dic
 
 
 @router.post("/{escalation_id}/resolve")
-def resolve(escalation_id: int, body: Resolve, user: Agent, request: Request) -> dict[str, Any]:
+def resolve(escalation_id: RowId, body: Resolve, user: Agent, request: Request) -> dict[str, Any]:
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
         if escalation.status == "claimed" and escalation.claimed_by != user.username and user.role != "admin":

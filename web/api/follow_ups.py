@@ -13,7 +13,7 @@ from routing.models import FollowUp
 from touchpoints import log
 from touchpoints.models import Conversation
 from web.api.conversations import customer_conversation
-from web.api.staff import Agent, visible_teams
+from web.api.staff import Agent, RowId, visible_teams
 from web.chat import public_message
 from web.rate_limits import per_ip
 
@@ -60,7 +60,7 @@ def list_follow_ups(user: Agent) -> list[dict[str, Any]]:
 
 
 @staff_router.post("/{follow_up_id}/done")
-def mark_done(follow_up_id: int, user: Agent) -> dict[str, Any]:
+def mark_done(follow_up_id: RowId, user: Agent) -> dict[str, Any]:
     with session_scope() as session:
         follow_up = session.get(FollowUp, follow_up_id)
         teams = visible_teams(user)

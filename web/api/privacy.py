@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from candor.db import session_scope
 from candor.erasure import conversations_of, erase, tracker_url
@@ -18,6 +18,13 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 class Erase(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer: str = Field(min_length=1, max_length=254, description="Conversation id, customer_id or e-mail")
+
+    @field_validator("customer")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("customer is blank; give a conversation id, customer_id or e-mail address")
+        return value
 
 
 @router.post("/erase")

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from candor.db import session_scope
@@ -102,6 +102,10 @@ def require(*roles: str) -> Callable[..., User]:
 
 
 Agent = Annotated[User, Depends(require("agent", "admin"))]
+
+# A row id (or version number) in a path. Ids start at 1, and SQLite cannot even compare a number
+# beyond 64 bits with a column (OverflowError, a 500), so anything outside is refused with a 422.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def visible_teams(user: User) -> list[str] | None:
