@@ -29,6 +29,11 @@ BOT_DOWN_NOTICE = (
 class KeyReused(ValueError):
     """An Idempotency-Key sent again with another message: a client bug, answered 422."""
 
+
+class ConversationClosed(RuntimeError):
+    """A new message for a closed conversation: answered 409, nothing stored."""
+
+
 BOT_ERROR_APOLOGY = (
     "Sorry, something went wrong on our side and I couldn't answer that. "
     "You can ask again in a moment, or talk to a person."
@@ -90,6 +95,8 @@ class ChatService:
         """Store the message (and its key, in the same transaction); a waiting customer's e-mail
         address is answered here. Returns the conversation status and the masked text."""
         current = session.get(Conversation, conversation_id)
+        if current.status == "closed":  # read under the turn lock, after any replay
+            raise ConversationClosed("This conversation is closed; start a new one to keep chatting.")
         # Masked before it is stored or reaches Rasa's tracker store; an address a waiting
         # customer leaves for a follow-up is still read from what they typed.
         masked = redact(text, self.redact_kinds)
@@ -111,15 +118,16 @@ class ChatService:
             seen = session.get(IdempotencyKey, (conversation_id, idempotency_key))
             if seen is None:
                 return None
-            [original] = conversations.transcript(session, conversation_id, after=seen.message_seq - 1)[:1]
+            original, *after = conversations.transcript(session, conversation_id, after=seen.message_seq - 1)
             if original.text != redact(text, self.redact_kinds):
                 raise KeyReused("This Idempotency-Key was used for a different message; use a new key per message.")
             replies = []
-            for message in conversations.transcript(session, conversation_id, after=seen.message_seq):
+            for message in after:
                 if message.sender == "customer":
                     break
                 replies.append(public_message(message))
             return TurnResult(replies, session.get(Conversation, conversation_id).status, replayed=True)
+
     def _store_replies(self, conversation_id: str, replies: list[dict[str, Any]]) -> TurnResult:
         out: list[dict[str, Any]] = []
         with session_scope() as session:

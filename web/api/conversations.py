@@ -18,7 +18,7 @@ from routing.policy import Router
 from touchpoints import conversations, log
 from touchpoints.models import Conversation
 from touchpoints.redaction import redact
-from web.chat import ChatService, KeyReused, public_message
+from web.chat import ChatService, ConversationClosed, KeyReused, public_message
 from web.rate_limits import per_ip
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -88,12 +88,11 @@ def send_message(
     # Counted after the token check, so nobody can use up another customer's allowance.
     request.app.state.rate_limits.hit("conversation", conversation.id)
     try:
-        replayed = chat.replay(conversation.id, idempotency_key, body.text) if idempotency_key else None
-        if replayed is None and conversation.status == "closed":
-            raise HTTPException(409, "This conversation is closed; start a new one to keep chatting.")
-        result = replayed or chat.customer_turn(conversation, body.text, idempotency_key)
+        result = chat.customer_turn(conversation, body.text, idempotency_key)
     except KeyReused as error:
         raise HTTPException(422, str(error)) from error
+    except ConversationClosed as error:
+        raise HTTPException(409, str(error)) from error
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return {"messages": result.messages, "status": result.status}
