@@ -21,10 +21,16 @@ def unreachable(settings: Settings) -> list[str]:
         problems.append(f"The database at {engine.url.render_as_string()} does not answer: {reason}")
     finally:
         engine.dispose()
-    if settings.redis_url:
-        try:
-            with redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5) as client:
-                client.ping()
-        except redis.RedisError as error:
-            problems.append(f"Redis at {settings.redis_url} does not answer: {error}")
+    if settings.redis_url and (error := redis_error(settings.redis_url, timeout_s=5)):
+        problems.append(f"Redis at {settings.redis_url} does not answer: {error}")
     return problems
+
+
+def redis_error(url: str, timeout_s: float) -> redis.RedisError | None:
+    """Why Redis at ``url`` does not answer a PING, or None when it does (also used by /healthz)."""
+    try:
+        with redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s) as client:
+            client.ping()
+    except redis.RedisError as error:
+        return error
+    return None

@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.chat = ChatService(
         RasaClient(settings.rasa_urls, settings.rasa_token, settings.rasa_timeout_s), router, tuple(settings.redact),
-        actions_health_url=f"{settings.actions_url}/health", locks=locks,
+        actions_url=settings.actions_url, locks=locks,
     )
     app.state.rate_limits = RateLimits(settings)
     app.add_middleware(SecurityHeaders)

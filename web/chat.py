@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from sqlalchemy.exc import IntegrityError
 
 from candor.db import session_scope, utcnow
@@ -15,6 +14,7 @@ from routing.policy import Router
 from touchpoints import conversations, log
 from touchpoints.models import Conversation, IdempotencyKey
 from touchpoints.redaction import KINDS, redact
+from web.health import actions_error
 from web.locks import Locks
 from web.rasa_client import RasaClient, RasaUnavailable, merge_replies
 
@@ -53,9 +53,9 @@ class ChatService:
     """Owns conversations: while a person holds one, customer messages never reach Rasa."""
 
     def __init__(self, rasa: RasaClient, router: Router, redact_kinds: tuple[str, ...] = KINDS,
-                 actions_health_url: str | None = None, locks: Locks | None = None) -> None:
+                 actions_url: str | None = None, locks: Locks | None = None) -> None:
         self.rasa = rasa
-        self.actions_health_url = actions_health_url
+        self.actions_url = actions_url
         self.router = router
         self.redact_kinds = redact_kinds
         # One turn at a time per conversation (across workers in production) keeps the
@@ -159,7 +159,8 @@ class ChatService:
     def _bot_failed(self, conversation_id: str, text: str) -> TurnResult:
         """Apologise and offer a person; if the customer just asked for one, hand over directly
         (the bot's own handoff is an action, which is what failed)."""
-        cause = "action_server_down" if not self._actions_answer() else "no_reply"
+        down = self.actions_url is not None and actions_error(self.actions_url, timeout_s=1) is not None
+        cause = "action_server_down" if down else "no_reply"
         logger.error("The bot gave no reply in %s (%s)", conversation_id, cause)
         with session_scope() as session:
             current = session.get(Conversation, conversation_id)
@@ -172,14 +173,6 @@ class ChatService:
                 reply = conversations.append(session, conversation_id, "bot", BOT_ERROR_APOLOGY,
                                              {"notice": "bot_error", "buttons": [HUMAN_BUTTON]})
             return TurnResult([public_message(reply)], current.status)
-
-    def _actions_answer(self) -> bool:
-        if not self.actions_health_url:
-            return True
-        try:
-            return httpx.get(self.actions_health_url, timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
 
     def _escalate(self, session, conversation, reasons, team, priority, evidence) -> None:  # noqa: ANN001
         priority = priority or self.router.priority(reasons)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import redis
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from candor.db import get_engine
+from candor.preflight import redis_error
 from touchpoints.spool import EventSpool
 
 router = APIRouter()
@@ -42,22 +42,28 @@ def _check_rasa(request: Request) -> dict[str, Any]:
     return result
 
 
+def actions_error(url: str, timeout_s: float) -> httpx.HTTPError | None:
+    """Why the action server at ``url`` does not answer its health check, or None when it does."""
+    try:
+        httpx.get(f"{url}/health", timeout=timeout_s).raise_for_status()
+    except httpx.HTTPError as error:
+        return error
+    return None
+
+
 def _check_actions(request: Request) -> dict[str, Any]:
     url = request.app.state.settings.actions_url
-    try:
-        httpx.get(f"{url}/health", timeout=3).raise_for_status()
+    error = actions_error(url, timeout_s=3)
+    if error is None:
         return {"ok": True, "url": url}
-    except httpx.HTTPError as error:
-        return {"ok": False, "url": url, "detail": f"action server not answering: {error}"}
+    return {"ok": False, "url": url, "detail": f"action server not answering: {error}"}
 
 
 def _check_redis(url: str) -> dict[str, Any]:
-    try:
-        with redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2) as client:
-            client.ping()
+    error = redis_error(url, timeout_s=2)
+    if error is None:
         return {"ok": True}
-    except redis.RedisError as error:
-        return {"ok": False, "detail": f"Redis unreachable: {error.__class__.__name__}"}
+    return {"ok": False, "detail": f"Redis unreachable: {error.__class__.__name__}"}
 
 
 def _check_event_log(request: Request) -> dict[str, Any]:
