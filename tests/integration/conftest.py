@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -62,19 +64,26 @@ def stack_settings(database):
     )
 
 
-@pytest.fixture(scope="session")
-def stack(stack_settings, rasa_model):
+@contextmanager
+def running_stack(settings, model: Path, timeout_s: float) -> Iterator:
+    """Database prepared, every process started and healthy; all stopped at the end."""
     from candor.bootstrap import prepare_database
     from candor.supervisor import Stack
 
-    prepare_database(stack_settings)
-    running = Stack(stack_settings, rasa_model, echo=lambda _msg: None)
+    prepare_database(settings)
+    running = Stack(settings, model, echo=lambda _msg: None)
     running.start()
     try:
-        running.wait_healthy(timeout_s=300)
+        running.wait_healthy(timeout_s=timeout_s)
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(stack_settings, rasa_model):
+    with running_stack(stack_settings, rasa_model, timeout_s=300) as running:
+        yield running
 
 
 @pytest.fixture

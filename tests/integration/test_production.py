@@ -6,7 +6,7 @@ import uuid
 import httpx
 import psycopg
 import pytest
-from conftest import always_open_policy, free_port, free_port_pair
+from conftest import Customer, always_open_policy, free_port, free_port_pair, running_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -15,9 +15,7 @@ KB_QUESTION = "how much does installation cost?"
 
 @pytest.fixture(scope="module")
 def production(rasa_model, tmp_path_factory):
-    from candor.bootstrap import prepare_database
     from candor.settings import Settings
-    from candor.supervisor import Stack
 
     admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
     name = f"candor_prod_{secrets.token_hex(4)}"
@@ -32,25 +30,16 @@ def production(rasa_model, tmp_path_factory):
         rasa_port=free_port_pair(), actions_port=free_port(), web_port=free_port(),
         rate_limit_ip="100000/minute", rate_limit_conversation="100000/minute",
     )
-    prepare_database(settings)
-    stack = Stack(settings, rasa_model, echo=lambda _msg: None)
-    stack.start()
     try:
-        stack.wait_healthy(timeout_s=400)
-        yield stack
+        with running_stack(settings, rasa_model, timeout_s=400) as stack:
+            yield stack
     finally:
-        stack.stop()
         from candor.db import get_engine
 
         get_engine(settings.database_url).dispose()
         for db in (name, f"{name}_rasa"):
             admin.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
         admin.close()
-
-
-def start(client):
-    body = client.post("/api/conversations").json()
-    return body["id"], {"Authorization": f"Bearer {body['token']}"}
 
 
 def test_production_stack_answers_spreads_and_survives_a_replica(production):
@@ -63,26 +52,23 @@ def test_production_stack_answers_spreads_and_survives_a_replica(production):
         from web.rasa_client import RasaClient
 
         homes = RasaClient(settings.rasa_urls, settings.rasa_token)
-        conversations = [start(client) for _ in range(6)]
-        assert {homes.replicas_for(cid)[0] for cid, _ in conversations} == set(settings.rasa_urls)
-        for cid, headers in conversations:
-            reply = client.post(f"/api/conversations/{cid}/messages", json={"text": KB_QUESTION}, headers=headers)
-            assert reply.status_code == 200 and reply.json()["messages"][0]["sources"], reply.text
+        customers = [Customer(client) for _ in range(6)]
+        assert {homes.replicas_for(c.id)[0] for c in customers} == set(settings.rasa_urls)
+        for customer in customers:
+            assert customer.say(KB_QUESTION)["messages"][0]["sources"]
 
         # Rasa's trackers are in PostgreSQL, in a database of their own beside the app's.
         tracker_db = settings.rasa_tracker_url.replace("postgresql+psycopg", "postgresql")
         with psycopg.connect(tracker_db) as tracker:
             senders = {row[0] for row in tracker.execute("SELECT DISTINCT sender_id FROM events")}
-        assert {cid for cid, _ in conversations} <= senders
+        assert {c.id for c in customers} <= senders
 
         # One replica dies: its conversations move to the other, which knows their history.
         production.kill("rasa-1")
         try:
-            for cid, headers in conversations:
-                reply = client.post(f"/api/conversations/{cid}/messages", json={"text": "and is there a contract?"},
-                                    headers=headers)
-                assert reply.status_code == 200 and reply.json()["status"] == "bot", reply.text
-                assert reply.json()["messages"], reply.text
+            for customer in customers:
+                reply = customer.say("and is there a contract?")  # asserts 200
+                assert reply["status"] == "bot" and reply["messages"], reply
             degraded = client.get("/healthz")
             assert degraded.status_code == 503
             assert degraded.json()["components"]["rasa"]["detail"] == "1 of 2 Rasa replicas not answering"
@@ -93,11 +79,11 @@ def test_production_stack_answers_spreads_and_survives_a_replica(production):
 def test_production_workers_process_a_repeated_message_once(production):
     # Two uvicorn workers behind one port: repeats land on either and are still processed once.
     with httpx.Client(base_url=production.settings.web_url, timeout=30) as client:
-        cid, headers = start(client)
-        keyed = {**headers, "Idempotency-Key": str(uuid.uuid4())}
-        replies = [client.post(f"/api/conversations/{cid}/messages", json={"text": KB_QUESTION}, headers=keyed)
-                   for _ in range(4)]
+        customer = Customer(client)
+        keyed = {**customer.headers, "Idempotency-Key": str(uuid.uuid4())}
+        replies = [client.post(f"/api/conversations/{customer.id}/messages", json={"text": KB_QUESTION},
+                               headers=keyed) for _ in range(4)]
         assert [r.status_code for r in replies] == [200] * 4
         assert all(r.json() == replies[0].json() for r in replies)
-        transcript = client.get(f"/api/conversations/{cid}", headers=headers).json()["messages"]
+        transcript = customer.transcript()["messages"]
         assert [m["text"] for m in transcript if m["sender"] == "customer"] == [KB_QUESTION]
