@@ -39,11 +39,8 @@ def up(
     """Set up and start everything (database, model, Rasa, actions, web), then print the URLs."""
     from pydantic import ValidationError
 
-    from candor.bootstrap import prepare_database
     from candor.preflight import unreachable
     from candor.supervisor import Stack, StackError
-    from candor.training import ensure_model
-    from routing.policy import load_policy
 
     if production:
         os.environ["CANDOR_ENV"] = "production"
@@ -63,9 +60,7 @@ def up(
         err.print("[red]Refusing to start in production mode:[/red]\n  " + "\n  ".join(problems))
         raise typer.Exit(2)
     try:
-        load_policy(settings.policy_file)  # a bad policy stops here, not in a child's log
-        prepare_database(settings, echo=console.print)
-        model = ensure_model(settings, echo=console.print)
+        model = _set_up(settings)
     except Exception as error:
         err.print(f"[red]Set-up failed:[/red] {error}")
         raise typer.Exit(1) from error
@@ -120,6 +115,18 @@ def user_add(
         err.print(f"[red]Cannot add {name}: {error}.[/red]")
         raise typer.Exit(2) from error
     console.print(f"Added {role} {name}" + (f" (teams: {', '.join(team)})" if team else "") + ".")
+
+
+def _set_up(settings) -> Path:  # noqa: ANN001
+    """What every start needs before the processes: the policy checked (a bad one stops here, not
+    in a child's log), the database migrated and seeded, the Rasa model trained if its data changed."""
+    from candor.bootstrap import prepare_database
+    from candor.training import ensure_model
+    from routing.policy import load_policy
+
+    load_policy(settings.policy_file)
+    prepare_database(settings, echo=console.print)
+    return ensure_model(settings, echo=console.print)
 
 
 def _stop_on_signals() -> None:
@@ -344,18 +351,12 @@ def bench_load(
         raise typer.Exit(2)
     settings, stack = get_settings(), None
     if url is None:  # the same preparation as `candor up`, with the customer rate limits out of the way
-        from candor.bootstrap import prepare_database
-        from candor.training import ensure_model
-        from routing.policy import load_policy
-
         settings.rasa_token = settings.rasa_token or secrets.token_urlsafe(24)
         settings.rate_limit_ip = settings.rate_limit_conversation = "1000000/minute"
         console.print("Own stack: rate limits per address and per conversation raised to 1000000/minute "
                       "for this run (a running stack given with --url keeps its own; 429s count as errors).")
         try:
-            load_policy(settings.policy_file)
-            prepare_database(settings, echo=console.print)
-            stack = Stack(settings, ensure_model(settings, echo=console.print), echo=console.print)
+            stack = Stack(settings, _set_up(settings), echo=console.print)
             _stop_on_signals()
             stack.start()
             stack.wait_healthy()
