@@ -12,6 +12,7 @@ from actions.common import (
     HELPFUL_BUTTONS,
     OFFER_BUTTONS,
     SALES_OPENING,
+    OffLoop,
     connecting_text,
     conversation_context,
     handoff_payload,
@@ -31,7 +32,7 @@ OPENINGS = {
 }
 
 
-class ActionAnswerFromKb(Action):
+class ActionAnswerFromKb(OffLoop, Action):
     def __init__(self, services: Services | None = None) -> None:
         self._services = services
 
@@ -42,7 +43,7 @@ class ActionAnswerFromKb(Action):
     def name(self) -> str:
         return "action_answer_from_kb"
 
-    async def run(
+    def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         services = self.services
@@ -94,10 +95,16 @@ class ActionAnswerFromKb(Action):
         return []
 
     def _rephrased(self, tracker: Tracker, result) -> bool:  # noqa: ANN001
-        previous = previous_question(tracker)
-        if previous is None or not result.query or result.vector is None:
+        """Whether this question says the last one again (the answer did not land)."""
+        previous, questions = previous_question(tracker), self.services.questions
+        if not result.query or result.vector is None:
             return False
-        similarity = self.services.knowledge.similarity(previous, result.vector)
+        remembered = questions.get(tracker.sender_id, previous) if previous else None
+        questions.put(tracker.sender_id, result.query, result.vector)
+        if previous is None:
+            return False
+        similarity = (float(remembered @ result.vector) if remembered is not None
+                      else self.services.knowledge.similarity(previous, result.vector))
         return similarity >= self.services.router.config.rephrase_similarity
 
     def _plan_price(self, result) -> float | None:  # noqa: ANN001

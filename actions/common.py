@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,17 @@ OFFER_BUTTONS = [
     {"title": "Keep trying with the bot", "payload": "/keep_bot"},
 ]
 SALES_OPENING = "It's a big decision, and a person from our sales team is happy to talk it through."
+
+
+class OffLoop:
+    """For actions whose work blocks (MiniLM, the database, retries that sleep): ``act`` runs on
+    a worker thread, so the action server's event loop keeps taking other conversations' calls."""
+
+    async def run(self, dispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: ANN001
+        return await asyncio.to_thread(self.act, dispatcher, tracker, domain)
+
+    def act(self, dispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: ANN001
+        raise NotImplementedError
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import OFFER_BUTTONS, intent_of
+from actions.common import OFFER_BUTTONS, OffLoop, intent_of
 from actions.services import record_event
 from candor.db import session_scope
 from touchpoints import log
@@ -17,11 +17,11 @@ from touchpoints import log
 logger = logging.getLogger(__name__)
 
 
-class ActionRecordFeedback(Action):
+class ActionRecordFeedback(OffLoop, Action):
     def name(self) -> str:
         return "action_record_feedback"
 
-    async def run(
+    def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent, _ = intent_of(tracker)
@@ -37,11 +37,11 @@ class ActionRecordFeedback(Action):
         return []
 
 
-class ActionRecordRating(Action):
+class ActionRecordRating(OffLoop, Action):
     def name(self) -> str:
         return "action_record_rating"
 
-    async def run(
+    def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         score = parse_rating(tracker.get_slot("rating"), tracker.latest_message.get("text") or "")

@@ -8,7 +8,15 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import OFFER_BUTTONS, SALES_OPENING, conversation_context, handoff_payload, offer_text, wait_minutes
+from actions.common import (
+    OFFER_BUTTONS,
+    SALES_OPENING,
+    OffLoop,
+    conversation_context,
+    handoff_payload,
+    offer_text,
+    wait_minutes,
+)
 from actions.services import Services, default_services
 from knowledge.fit import Profile, assess, parse_budget, parse_household, parse_use, recommend_text
 from routing.policy import Turn
@@ -45,14 +53,15 @@ class ValidateFitForm(FormValidationAction):
         return {"fit_budget": str(budget)}
 
 
-class ActionRecommendPlan(Action):
+class ActionRecommendPlan(OffLoop, Action):
     def __init__(self, services: Services | None = None) -> None:
         self._services = services
 
     def name(self) -> str:
         return "action_recommend_plan"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+    def act(
+self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         services = self._services or default_services()
         docs = services.knowledge.docs(kind="fit")

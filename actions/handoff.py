@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answer import ActionAnswerFromKb
 from actions.common import (
     OFFER_BUTTONS,
+    OffLoop,
     connecting_text,
     conversation_context,
     handoff_payload,
@@ -40,11 +41,11 @@ class _Routing:
         return self.services.router.decide(turn), now
 
 
-class ActionEscalate(_Routing, Action):
+class ActionEscalate(OffLoop, _Routing, Action):
     def name(self) -> str:
         return "action_escalate"
 
-    async def run(
+    def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         router = self.services.router
@@ -66,18 +67,18 @@ class ActionEscalate(_Routing, Action):
         return []
 
 
-class ActionOfferHandoff(_Routing, Action):
+class ActionOfferHandoff(OffLoop, _Routing, Action):
     def name(self) -> str:
         return "action_offer_handoff"
 
-    async def run(
+    def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         # The NLU model only knows the topics it was trained on; an article published since then
         # must still be found. When the knowledge base is sure, it answers instead.
         question = tracker.latest_message.get("text") or ""
         if question and self.services.knowledge.search(question).sure:
-            return await ActionAnswerFromKb(self._services).run(dispatcher, tracker, domain)
+            return ActionAnswerFromKb(self._services).act(dispatcher, tracker, domain)
         decision, now = self.decide(tracker)
         wait = wait_minutes(self.services.router, decision)
         text = offer_text("That's outside what I can help with.", decision, wait, now,

@@ -99,6 +99,22 @@ def test_asking_the_same_thing_again_in_other_words_ends_in_an_offer(search, ses
     assert [e.data["rephrased"] for e in recorded] == [False, True]
 
 
+def test_the_last_question_is_remembered_per_conversation_not_encoded_again(search, session, monkeypatch):
+    encoded: list[str] = []
+    similarity = search.similarity
+    monkeypatch.setattr(search, "similarity", lambda text, vector: encoded.append(text) or similarity(text, vector))
+    first, again = "how much does installation cost?", "what does installation cost?"
+    action, sender = ActionAnswerFromKb(services(search)), str(uuid.uuid4())
+    run(action, tracker(first, sender=sender))
+    remembered = run(action, tracker(again, sender=sender, earlier=[{"event": "user", "text": first}]))
+    assert encoded == []
+    # After a restart nothing is remembered: the same verdict (in a conversation at the same point), one encoding.
+    fresh = run(ActionAnswerFromKb(services(search)), tracker(again, sender=str(uuid.uuid4()), earlier=[
+        {"event": "user", "text": first}]))
+    assert encoded == [first]
+    assert fresh["custom"]["decision"] == remembered["custom"]["decision"]
+
+
 def test_a_new_question_is_not_a_rephrasing(search):
     message = run(ActionAnswerFromKb(services(search)), tracker(
         "how do I leave kestrel", "ask_howto", earlier=[{"event": "user", "text": "how much is installation"}]))
