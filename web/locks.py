@@ -17,6 +17,10 @@ import redis
 logger = logging.getLogger(__name__)
 
 
+class LockTimeout(RuntimeError):
+    """The lock stayed taken for its whole hold time: the work it guards did not run."""
+
+
 class Locks:
     def __init__(self, redis_url: str = "", hold_s: float = 60) -> None:
         self._redis = redis.Redis.from_url(redis_url) if redis_url else None
@@ -26,7 +30,8 @@ class Locks:
 
     @contextmanager
     def hold(self, name: str) -> Iterator[None]:
-        """Wait for the lock (up to its hold time) and keep it for the block."""
+        """Wait for the lock (up to its hold time) and keep it for the block; LockTimeout if
+        it never came free (the block must not run unguarded)."""
         if self._redis is not None:
             lock = self._redis.lock(f"candor:lock:{name}", timeout=self._hold_s, blocking_timeout=self._hold_s)
             try:
@@ -34,18 +39,33 @@ class Locks:
             except redis.RedisError:  # Redis away: this worker's own lock still orders its turns
                 logger.exception("Redis lock %s unavailable; using this worker's lock", name)
             else:
+                if not acquired:
+                    raise self._timed_out(name)
                 try:
                     yield
                 finally:
-                    if acquired:
-                        lock.release()
+                    self._release(lock, name)
                 return
         with self._guard:
             lock = self._local.get(name)
             if lock is None:
                 lock = self._local[name] = threading.Lock()
-        with lock:
+        if not lock.acquire(timeout=self._hold_s):
+            raise self._timed_out(name)
+        try:
             yield
+        finally:
+            lock.release()
+
+    def _release(self, lock: redis.lock.Lock, name: str) -> None:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:  # the work is done; only the guarantee lapsed, so say so
+            logger.warning("Lock %s expired (after %g s) before the work it guarded finished", name, self._hold_s)
+
+    def _timed_out(self, name: str) -> LockTimeout:
+        logger.error("Lock %s still taken after %.0f s; refusing the work it guards", name, self._hold_s)
+        return LockTimeout(f"{name} is still busy after {self._hold_s:.0f} s")
 
     @contextmanager
     def try_hold(self, name: str) -> Iterator[bool]:
@@ -59,4 +79,4 @@ class Locks:
             yield acquired
         finally:
             if acquired:
-                lock.release()
+                self._release(lock, name)
