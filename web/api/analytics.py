@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -26,9 +26,14 @@ Since = Annotated[datetime | None, Query(description="ISO date or time, UTC; def
 Until = Annotated[datetime | None, Query(description="ISO date or time, UTC; default: now")]
 
 
+def _utc(moment: datetime) -> datetime:
+    """Naive UTC, as stored: an offset given (2026-11-01T09:00+01:00) is converted, not dropped."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def _window(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime | None]:
-    since = (since.replace(tzinfo=None) if since else utcnow() - timedelta(days=30))
-    until = until.replace(tzinfo=None) if until else None
+    since = _utc(since) if since else utcnow() - timedelta(days=30)
+    until = _utc(until) if until else None
     if until and until <= since:
         raise HTTPException(422, "until must be after since")
     return since, until
