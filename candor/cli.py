@@ -343,7 +343,8 @@ def bench_load(
     import asyncio
     import json
 
-    from candor.load import as_json, render, run_load
+    from candor.load import run_load
+    from candor.load_report import as_json, render
     from candor.supervisor import Stack, StackError
 
     if (url is None) != (rasa_url is None):

@@ -16,7 +16,7 @@ import time
 import uuid
 import zlib
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -299,36 +299,3 @@ async def _audit(http: httpx.AsyncClient, url: str, customers: list[Customer]) -
 
     await asyncio.gather(*(one(c) for c in opened))
     return audit
-
-
-def as_json(report: LoadReport) -> dict:
-    return {**asdict(report), "targets": TARGETS, "audit_ok": report.audit.ok, "passed": report.passed}
-
-
-def render(report: LoadReport, console) -> None:  # noqa: ANN001
-    from rich.table import Table
-
-    table = Table("path", "turns", "p50 ms", "p95 ms", "p99 ms", "turns/s", "errors", "error %", "errors by kind",
-                  "KB answers", "bot down", title=f"{report.conversations} concurrent customers x {report.turns} turns")
-    for p in (report.baseline, report.candor):
-        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(p.error_kinds.items())) or "-"
-        table.add_row("raw Rasa webhook" if p.name == "baseline" else "Candor API", str(p.turns), f"{p.p50_ms:.0f}",
-                      f"{p.p95_ms:.0f}", f"{p.p99_ms:.0f}", f"{p.turns_per_s:.2f}", str(p.errors),
-                      f"{p.error_rate_pct:.2f}", kinds, f"{p.kb_answers}/{p.turns}", str(p.degraded))
-    console.print(table)
-    a, c = report.audit, report.candor
-    checks = Table("check", "measured", "target", "", title="Targets")
-    for name, value, target, ok in (
-        ("p95 Candor / p95 raw Rasa", f"{report.p95_ratio:.2f}", "<= 1.5", report.p95_ratio <= TARGETS["p95_ratio"]),
-        ("Candor error rate", f"{c.error_rate_pct:.3f} %", "< 0.1 %", c.error_rate_pct < TARGETS["error_rate_pct"]),
-        ("acknowledged messages lost", str(a.lost), "0", a.lost == 0),
-        ("stored more than once", str(a.duplicated), "0", a.duplicated == 0),
-        ("stored out of order", str(a.out_of_order), "0", a.out_of_order == 0),
-        ("transcripts not readable", str(a.unreadable), "0", a.unreadable == 0),
-    ):
-        checks.add_row(name, value, target, "[green]ok[/green]" if ok else "[red]MISSED[/red]")
-    console.print(checks)
-    console.print(f"audit: {a.checked_messages} acknowledged messages in {a.conversations} conversations; "
-                  f"{a.escalated} conversations ended with a person ({c.queued_turns} turns went to the queue)")
-    for note in report.notes:
-        console.print(note)
