@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     rate_limit_conversation: str = "30/minute"
     rate_limit_login: str = "10/minute"
     redis_url: str = ""
+    # Live views (customer stream, agent console) wake on each change (through Redis between
+    # workers); this is how often they look again anyway, in case a wake-up was lost.
+    live_fallback_s: float = Field(default=5.0, gt=0, le=300)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

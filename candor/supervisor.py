@@ -54,6 +54,7 @@ def child_env(settings: Settings) -> dict[str, str]:
             "CANDOR_RATE_LIMIT_CONVERSATION": settings.rate_limit_conversation,
             "CANDOR_RATE_LIMIT_LOGIN": settings.rate_limit_login,
             "CANDOR_REDIS_URL": settings.redis_url,
+            "CANDOR_LIVE_FALLBACK_S": str(settings.live_fallback_s),
             "CANDOR_ENV": settings.env,
             "CANDOR_RASA_REPLICAS": str(settings.rasa_replicas),
             **RASA_OFFLINE,

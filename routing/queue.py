@@ -9,7 +9,10 @@ from sqlalchemy.orm import Session
 
 from candor.db import utcnow
 from routing.models import Escalation
-from touchpoints import log
+from touchpoints import live, log
+
+# Transfers and other edits reach the agents' queues and the customer's status line live.
+live.watch(Escalation, lambda escalation: (escalation.conversation_id, live.QUEUE))
 
 
 class ClaimConflict(RuntimeError):
@@ -25,6 +28,7 @@ TRANSITIONS = {"queued": {"claimed", "closed"}, "claimed": {"closed"}, "closed":
 
 
 def _record(session: Session, escalation: Escalation, old: str, new: str, by: str | None) -> None:
+    live.touched(session, escalation.conversation_id, live.QUEUE)  # claim() is a Core UPDATE
     log.record(session, escalation.conversation_id, "escalation_transition",
                escalation_id=escalation.id, old=old, new=new, by=by)
 

@@ -11,7 +11,10 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from touchpoints import live
 from touchpoints.models import Conversation, Message
+
+live.watch(Conversation, lambda conversation: (conversation.id,))
 
 
 def _hash(token: str) -> str:
@@ -43,6 +46,7 @@ def append(
     PostgreSQL: the conversation row is locked first, so appends to it queue up (SQLite
     leaves out FOR UPDATE; there the single INSERT below takes the database write lock)."""
     session.execute(select(Conversation.id).where(Conversation.id == conversation_id).with_for_update())
+    live.touched(session, conversation_id)  # a Core insert: the flush hook does not see it
     return _insert(session, conversation_id, sender, text, payload)
 
 

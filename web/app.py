@@ -24,7 +24,8 @@ from touchpoints.spool import EventSpool
 from web import health
 from web.api import analytics, articles, canned, conversations, escalations, follow_ups, privacy, staff
 from web.chat import ChatService
-from web.locks import Locks
+from web.live import LiveHub
+from web.locks import Locks, LockTimeout
 from web.rasa_client import RasaClient
 from web.rate_limits import RateLimits
 from web.security import BodyLimit, SecurityHeaders
@@ -80,21 +81,32 @@ def purge_expired(settings: Settings) -> dict[str, int]:
     return counts
 
 
+def _retry_later(detail: str):  # noqa: ANN202 - an exception handler
+    async def handler(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+
+    return handler
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     router = Router(load_policy(settings.policy_file))
     locks = Locks(settings.redis_url)
+    hub = LiveHub(settings.redis_url, settings.live_fallback_s)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # noqa: ANN202
+        await hub.start()
         watcher = asyncio.create_task(_background(router.config.sla_check_seconds, settings, locks))
         try:
             yield
         finally:
             watcher.cancel()
+            await hub.stop()
 
     app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.live = hub
     app.state.chat = ChatService(
         RasaClient(settings.rasa_urls, settings.rasa_token, settings.rasa_timeout_s), router, tuple(settings.redact),
         actions_url=settings.actions_url, locks=locks,
@@ -145,13 +157,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(privacy.router)
 
-    @app.exception_handler(DatabaseUnavailable)
-    async def _database_down(_: Request, error: DatabaseUnavailable) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "The service is briefly unavailable; nothing was saved. Retry in a few seconds."},
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+    # Both say "nothing was saved": the client may send the same request again (503 + Retry-After).
+    unavailable = {
+        DatabaseUnavailable: "The service is briefly unavailable; nothing was saved. Retry in a few seconds.",
+        LockTimeout: "Your previous message is still being processed; nothing was saved. Retry in a few seconds.",
+    }
+    for kind, detail in unavailable.items():
+        app.add_exception_handler(kind, _retry_later(detail))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

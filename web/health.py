@@ -1,4 +1,7 @@
-"""``/healthz``: each component checked for real, 503 when any is down."""
+"""``/healthz``: each component checked for real, 503 when any is down.
+
+The endpoint is public (load balancers probe it), so it names components and kinds of failure,
+never internal addresses or error texts; the processes' logs and ``candor up`` have those."""
 
 from __future__ import annotations
 
@@ -28,11 +31,12 @@ def _check_database() -> dict[str, Any]:
 def _check_rasa(request: Request) -> dict[str, Any]:
     rasa = request.app.state.chat.rasa
     replicas = []
-    for url in rasa.base_urls:
+    for n, url in enumerate(rasa.base_urls, start=1):
+        name = f"rasa-{n}" if len(rasa.base_urls) > 1 else "rasa"  # as `candor up` names the processes
         try:
-            replicas.append({"url": url, "ok": True, "model": rasa.status(url).get("model_id")})
+            replicas.append({"name": name, "ok": True, "model": rasa.status(url).get("model_id")})
         except httpx.HTTPError as error:
-            replicas.append({"url": url, "ok": False, "detail": f"Rasa server not answering: {error}"})
+            replicas.append({"name": name, "ok": False, "detail": f"Rasa server not answering ({_kind(error)})"})
     down = [r for r in replicas if not r["ok"]]
     if len(replicas) == 1:
         return replicas[0]
@@ -51,12 +55,18 @@ def actions_error(url: str, timeout_s: float) -> httpx.HTTPError | None:
     return None
 
 
+def _kind(error: Exception) -> str:
+    """The kind of failure without the text, which may carry an internal address."""
+    if isinstance(error, httpx.HTTPStatusError):
+        return f"HTTP {error.response.status_code}"
+    return error.__class__.__name__
+
+
 def _check_actions(request: Request) -> dict[str, Any]:
-    url = request.app.state.settings.actions_url
-    error = actions_error(url, timeout_s=3)
+    error = actions_error(request.app.state.settings.actions_url, timeout_s=3)
     if error is None:
-        return {"ok": True, "url": url}
-    return {"ok": False, "url": url, "detail": f"action server not answering: {error}"}
+        return {"ok": True}
+    return {"ok": False, "detail": f"action server not answering ({_kind(error)})"}
 
 
 def _check_redis(url: str) -> dict[str, Any]:

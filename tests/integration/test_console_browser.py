@@ -20,7 +20,7 @@ def queued_escalation(api, who: tuple[str, str], conversation_id: str) -> dict:
     return mine
 
 
-def test_an_agent_takes_answers_notes_and_hands_back(page, stack_settings, api, customer, cara):
+def test_an_agent_takes_answers_notes_and_hands_back(page, stack_settings, api, customer, new_customer, cara):
     url = stack_settings.web_url
     assert customer.say("I need to talk to a real person")["status"] == "queued"
     mine = queued_escalation(api, cara, customer.id)
@@ -46,8 +46,13 @@ def test_an_agent_takes_answers_notes_and_hands_back(page, stack_settings, api, 
     expect(page.locator("#detail .transcript .message.agent")).to_contain_text("Let's sort this out.")
     assert customer.transcript()["messages"][-1]["text"].endswith("Let's sort this out.")
 
+    # No reload, and well before the console's 30 s clock: the page is told of each change.
     customer.say("my router light is red")
-    expect(page.locator("#detail .transcript")).to_contain_text("my router light is red", timeout=10_000)  # no reload
+    expect(page.locator("#detail .transcript")).to_contain_text("my router light is red", timeout=10_000)
+    newcomer = new_customer()
+    assert newcomer.say("I need to talk to a real person")["status"] == "queued"
+    arrived = queued_escalation(api, cara, newcomer.id)
+    expect(page.locator("#queued .item").filter(has_text=f"#{arrived['id']} ")).to_be_visible(timeout=10_000)
 
     page.get_by_label("Add a note").fill("Checked the line: fault on the street cabinet.")
     page.get_by_role("button", name="Save note").click()

@@ -1,6 +1,8 @@
 """Production mode for real: PostgreSQL, Redis, two Rasa replicas and two web workers."""
 
 import secrets
+import threading
+import time
 import uuid
 
 import httpx
@@ -29,6 +31,7 @@ def production(rasa_model, tmp_path_factory):
         rasa_replicas=2, web_workers=2,
         rasa_port=free_port_pair(), actions_port=free_port(), web_port=free_port(),
         rate_limit_ip="100000/minute", rate_limit_conversation="100000/minute",
+        live_fallback_s=60,  # so a live view that shows a change in seconds was woken, not polling
     )
     try:
         with running_stack(settings, rasa_model, timeout_s=400) as stack:
@@ -87,3 +90,51 @@ def test_production_workers_process_a_repeated_message_once(production):
         assert all(r.json() == replies[0].json() for r in replies)
         transcript = customer.transcript()["messages"]
         assert [m["text"] for m in transcript if m["sender"] == "customer"] == [KB_QUESTION]
+
+
+def test_a_reply_through_one_worker_reaches_streams_on_every_worker(production):
+    from candor.db import session_scope
+    from routing.staff import add_user
+
+    settings = production.settings
+    name = f"ana-{secrets.token_hex(3)}"
+    with session_scope(settings.database_url) as session:
+        add_user(session, name, "correct horse battery", "agent", [])
+    with httpx.Client(base_url=settings.web_url, timeout=30) as client:
+        token = client.post("/api/auth/login", json={"username": name, "password": "correct horse battery"})
+        agent = {"Authorization": f"Bearer {token.json()['token']}"}
+        customer = Customer(client)
+        assert customer.say("I need to talk to a real person")["status"] == "queued"
+        [escalation] = [e for e in client.get("/api/escalations", headers=agent).json()
+                        if e["conversation_id"] == customer.id]
+
+        # Six streams on one port: the kernel spreads their connections over both workers, so
+        # whichever worker takes the reply, some streams wait in the other one.
+        arrived: dict[int, float] = {}
+        ready = threading.Barrier(7)
+
+        def stream(n: int) -> None:
+            with httpx.Client(base_url=settings.web_url, timeout=90) as own, \
+                    own.stream("GET", f"/api/conversations/{customer.id}/events", headers=customer.headers) as events:
+                lines = events.iter_lines()
+                next(line for line in lines if line.startswith("event: status"))
+                ready.wait(30)
+                for line in lines:
+                    if line.startswith("data:") and "I can see your order" in line:
+                        arrived[n] = time.monotonic()
+                        return
+
+        readers = [threading.Thread(target=stream, args=(n,), daemon=True) for n in range(6)]
+        for reader in readers:
+            reader.start()
+        ready.wait(30)
+        time.sleep(0.5)  # every stream has read and is now waiting
+        assert client.post(f"/api/escalations/{escalation['id']}/claim", headers=agent).status_code == 200
+        sent = time.monotonic()
+        reply = client.post(f"/api/escalations/{escalation['id']}/messages", json={"text": "Hi, I can see your order."},
+                            headers=agent)
+        assert reply.status_code == 200
+        for reader in readers:
+            reader.join(20)
+    late = {n: round(at - sent, 1) for n, at in arrived.items() if at - sent > 5}
+    assert len(arrived) == 6 and not late, f"arrived: {len(arrived)} of 6; late (s): {late}"

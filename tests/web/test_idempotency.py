@@ -4,23 +4,9 @@ import threading
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
+from web_helpers import offline_client, start
 
 pytestmark = pytest.mark.unit
-
-
-def make_client():
-    from candor.settings import Settings
-    from web.app import create_app
-
-    # Rasa on port 9 is down: every turn stores the message, a notice and an escalation, which
-    # is exactly what must not happen twice.
-    return TestClient(create_app(Settings(rasa_port=9, actions_port=9, rasa_token="t")))
-
-
-def start(client):
-    body = client.post("/api/conversations").json()
-    return f"/api/conversations/{body['id']}", {"Authorization": f"Bearer {body['token']}"}
 
 
 def customer_texts(client, url, headers):
@@ -28,8 +14,9 @@ def customer_texts(client, url, headers):
 
 
 def test_a_repeat_is_answered_from_the_first_and_stored_once(database):
-    client = make_client()
-    url, headers = start(client)
+    client = offline_client()
+    conversation, headers = start(client)
+    url = f"/api/conversations/{conversation}"
     keyed = {**headers, "Idempotency-Key": str(uuid.uuid4())}
     first = client.post(f"{url}/messages", json={"text": "where is my router?"}, headers=keyed)
     again = client.post(f"{url}/messages", json={"text": "where is my router?"}, headers=keyed)
@@ -45,8 +32,9 @@ def test_a_repeat_is_answered_from_the_first_and_stored_once(database):
 
 
 def test_a_key_reused_for_another_message_is_refused(database):
-    client = make_client()
-    url, headers = start(client)
+    client = offline_client()
+    conversation, headers = start(client)
+    url = f"/api/conversations/{conversation}"
     keyed = {**headers, "Idempotency-Key": "order-42"}
     assert client.post(f"{url}/messages", json={"text": "hello"}, headers=keyed).status_code == 200
     reused = client.post(f"{url}/messages", json={"text": "something else"}, headers=keyed)
@@ -56,8 +44,9 @@ def test_a_key_reused_for_another_message_is_refused(database):
 
 @pytest.mark.parametrize("key", ["", "x" * 201, "has space", "naïve".encode()])
 def test_malformed_keys_are_refused(database, key):
-    client = make_client()
-    url, headers = start(client)
+    client = offline_client()
+    conversation, headers = start(client)
+    url = f"/api/conversations/{conversation}"
     response = client.post(f"{url}/messages", json={"text": "hello"}, headers={**headers, "Idempotency-Key": key})
     assert response.status_code == 422 and "idempotency-key" in response.json()["detail"].lower()
     assert customer_texts(client, url, headers) == []
@@ -66,8 +55,9 @@ def test_malformed_keys_are_refused(database, key):
 def test_concurrent_repeats_on_two_workers_store_the_message_once(database):
     # Two apps stand for two web workers: their in-process locks know nothing of each other,
     # so only the database's key constraint can keep the repeat out.
-    workers = [make_client(), make_client()]
-    url, headers = start(workers[0])
+    workers = [offline_client(), offline_client()]
+    conversation, headers = start(workers[0])
+    url = f"/api/conversations/{conversation}"
     keyed = {**headers, "Idempotency-Key": str(uuid.uuid4())}
     results, barrier = [], threading.Barrier(4)
 

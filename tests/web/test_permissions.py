@@ -51,6 +51,7 @@ MATRIX = {  #                                                  anon other cust a
     "POST /api/auth/logout":                                   (401, 200, 200, 200, 200, 200, 200),
     "GET /api/escalations":                                    (401, 401, 401, 200, 200, 403, 200),
     "GET /api/escalations/{escalation_id}":                    (401, 401, 401, 200, 404, 403, 200),
+    "GET /api/escalations/events":                             (401, 401, 401, 200, 404, 403, 200),  # ?open=
     "POST /api/escalations/{escalation_id}/notes":             (401, 401, 401, 201, 404, 403, 201),
     "POST /api/escalations/{escalation_id}/claim":             (401, 401, 401, 200, 404, 403, 200),  # * queued
     # Held by "agent": admins may step in (escalations.py allows it on purpose).
@@ -104,7 +105,8 @@ BODIES = {   # valid bodies, so that an allowed principal gets 2xx; a callable f
     "POST /api/admin/erase": lambda ids: {"customer": ids["erasable"]},
 }
 # gaps=false: content gaps need the embedding model, which NoKnowledge leaves out (the role check is the same).
-QUERIES = {"GET /api/search": {"q": "how much is installation?"}, "GET /api/analytics/summary": {"gaps": "false"}}
+QUERIES = {"GET /api/search": {"q": "how much is installation?"}, "GET /api/analytics/summary": {"gaps": "false"},
+           "GET /api/escalations/events": lambda ids: {"open": ids["escalation_id"]}}
 FRESH = {
     "POST /api/escalations/{escalation_id}/claim": lambda w: {"escalation_id": w.escalation()[2]},
     "POST /api/escalations/{escalation_id}/resolve": lambda w: {"escalation_id": w.escalation(claim=True)[2]},
@@ -226,7 +228,8 @@ def world(client):
 def send(client: TestClient, key: str, ids: dict, headers: dict) -> httpx.Response:
     method, template = key.split(" ", 1)
     body = BODIES.get(key)
-    with client.stream(method, template.format(**ids), headers=headers, params=QUERIES.get(key),
+    query = QUERIES.get(key)
+    with client.stream(method, template.format(**ids), headers=headers, params=query(ids) if callable(query) else query,
                        json=body(ids) if callable(body) else body) as response:
         if "text/event-stream" not in response.headers.get("content-type", ""):
             response.read()   # an SSE stream never ends: its status and headers are the answer

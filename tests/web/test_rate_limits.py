@@ -3,26 +3,13 @@
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
+from web_helpers import offline_client, start
 
 pytestmark = pytest.mark.unit
 
 
-def make_client(**limits):
-    from candor.settings import Settings
-    from web.app import create_app
-
-    settings = Settings(rasa_port=9, actions_port=9, rasa_token="t", **limits)
-    return TestClient(create_app(settings))
-
-
-def start(client):
-    body = client.post("/api/conversations").json()
-    return body["id"], {"Authorization": f"Bearer {body['token']}"}
-
-
 def test_messages_per_conversation_are_limited_with_retry_after(database):
-    client = make_client(rate_limit_conversation="3/minute")
+    client = offline_client(rate_limit_conversation="3/minute")
     conversation, headers = start(client)
     sent = [client.post(f"/api/conversations/{conversation}/messages", json={"text": f"hi {n}"}, headers=headers)
             for n in range(4)]
@@ -39,7 +26,7 @@ def test_messages_per_conversation_are_limited_with_retry_after(database):
 
 
 def test_a_stranger_cannot_use_up_a_conversations_allowance(database):
-    client = make_client(rate_limit_conversation="2/minute")
+    client = offline_client(rate_limit_conversation="2/minute")
     conversation, headers = start(client)
     for _ in range(5):
         wrong = client.post(f"/api/conversations/{conversation}/messages", json={"text": "x"},
@@ -50,13 +37,13 @@ def test_a_stranger_cannot_use_up_a_conversations_allowance(database):
 
 
 def test_new_conversations_per_address_are_limited(database):
-    client = make_client(rate_limit_ip="2/minute")
+    client = offline_client(rate_limit_ip="2/minute")
     codes = [client.post("/api/conversations").status_code for _ in range(3)]
     assert codes == [201, 201, 429]
 
 
 def test_sign_in_attempts_are_limited(database):
-    client = make_client(rate_limit_login="3/minute")
+    client = offline_client(rate_limit_login="3/minute")
     codes = [client.post("/api/auth/login", json={"username": "nobody", "password": "wrong-password"}).status_code
              for _ in range(4)]
     assert codes == [401, 401, 401, 429]
@@ -64,8 +51,8 @@ def test_sign_in_attempts_are_limited(database):
 
 def test_limits_in_redis_are_shared_between_workers(database):
     redis_db = f"redis://127.0.0.1:6379/{uuid.uuid4().int % 15 + 1}"
-    one = make_client(redis_url=redis_db, rate_limit_conversation="3/minute")
-    two = make_client(redis_url=redis_db, rate_limit_conversation="3/minute")
+    one = offline_client(redis_url=redis_db, rate_limit_conversation="3/minute")
+    two = offline_client(redis_url=redis_db, rate_limit_conversation="3/minute")
     conversation, headers = start(one)
     codes = [client.post(f"/api/conversations/{conversation}/messages", json={"text": f"m{n}"},
                          headers=headers).status_code for n, client in enumerate([one, two, one, two])]
@@ -73,7 +60,7 @@ def test_limits_in_redis_are_shared_between_workers(database):
 
 
 def test_a_lost_redis_lets_chat_through(database, caplog):
-    client = make_client(redis_url="redis://127.0.0.1:9/0", rate_limit_conversation="1/minute")
+    client = offline_client(redis_url="redis://127.0.0.1:9/0", rate_limit_conversation="1/minute")
     conversation, headers = start(client)
     for text in ("one", "two"):
         assert client.post(f"/api/conversations/{conversation}/messages", json={"text": text},
@@ -82,7 +69,7 @@ def test_a_lost_redis_lets_chat_through(database, caplog):
 
 
 def test_oversized_and_malformed_bodies_are_refused_with_4xx(database):
-    client = make_client()
+    client = offline_client()
     conversation, headers = start(client)
     url = f"/api/conversations/{conversation}/messages"
     huge = client.post(url, content=b'{"text": "' + b"a" * (1024 * 1024) + b'"}',

@@ -15,16 +15,17 @@ from sse_starlette.sse import EventSourceResponse
 from candor.db import DatabaseUnavailable, session_scope
 from routing import queue
 from routing.policy import Router
-from touchpoints import conversations, log
+from touchpoints import conversations, live, log
 from touchpoints.models import Conversation
 from touchpoints.redaction import redact
 from web.chat import ChatService, ConversationClosed, KeyReused, public_message
+from web.live import LiveHub
 from web.rate_limits import per_ip
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
 
 MAX_MESSAGE_CHARS = 4000
-POLL_S = 0.5
+RETRY_S = 2.0  # after the database failed a stream's read
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -163,27 +164,33 @@ async def conversation_events(
 ) -> EventSourceResponse:
     """Server-Sent Events: each new message (``message``, id = its seq) and status changes (``status``).
 
-    Polls the database, so it works with any number of web workers and no broker; a
-    reconnecting client resumes after ``Last-Event-ID``.
+    The stream reads the database when the live hub says the conversation changed (in this
+    worker or, through Redis, another), and every few seconds regardless; a reconnecting
+    client resumes after ``Last-Event-ID``.
     """
     if last_event_id and re.fullmatch(r"[0-9]{1,18}", last_event_id):  # ASCII digits only, in range
         after = max(after, int(last_event_id))
+    hub: LiveHub = request.app.state.live
 
     async def stream():  # noqa: ANN202
         seen, last_status = after, None
-        while not await request.is_disconnected():
-            try:
-                messages, status = await run_in_threadpool(_news, conversation.id, seen, chat.router)
-            except DatabaseUnavailable:
-                yield {"event": "error", "data": json.dumps({"detail": "The service is briefly unavailable."})}
-                await asyncio.sleep(POLL_S * 4)
-                continue
-            for message in messages:
-                seen = message["seq"]
-                yield {"event": "message", "id": str(seen), "data": json.dumps(message)}
-            if status != last_status:
-                last_status = status
-                yield {"event": "status", "data": json.dumps(status)}
-            await asyncio.sleep(POLL_S)
+        # Watching starts before the first read, so a change during a read wakes the next wait.
+        with hub.watch(conversation.id) as watch:
+            while not await request.is_disconnected():
+                try:
+                    messages, status = await run_in_threadpool(_news, conversation.id, seen, chat.router)
+                except DatabaseUnavailable:
+                    yield {"event": "error", "data": json.dumps({"detail": "The service is briefly unavailable."})}
+                    await asyncio.sleep(RETRY_S)
+                    continue
+                for message in messages:
+                    seen = message["seq"]
+                    yield {"event": "message", "id": str(seen), "data": json.dumps(message)}
+                if status != last_status:
+                    last_status = status
+                    yield {"event": "status", "data": json.dumps(status)}
+                # While queued, the place in line moves whenever the queue does.
+                watch.topics = {conversation.id, live.QUEUE} if status["status"] == "queued" else {conversation.id}
+                await watch.wait(hub.fallback_s)
 
     return EventSourceResponse(stream(), ping=15)

@@ -6,19 +6,22 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sse_starlette.sse import EventSourceResponse
 
 from candor.db import session_scope
 from routing import queue
 from routing.models import Escalation, EscalationNote, FollowUp
 from routing.staff import User
-from touchpoints import conversations, log
+from touchpoints import conversations, live, log
 from touchpoints.models import Conversation, Event
 from web.api.conversations import CustomerMessage
 from web.api.follow_ups import public as follow_up_public
 from web.api.staff import Agent, RowId, visible_teams
 from web.chat import public_message
+from web.live import LiveHub
 from web.rasa_client import RasaUnavailable
 
 router = APIRouter(prefix="/api/escalations", tags=["agent"])
@@ -61,6 +64,34 @@ def list_escalations(
     with session_scope() as session:
         rows = queue.listing(session, status, visible_teams(user))
         return [public(e) for e in rows if not mine or e.claimed_by == user.username]
+
+
+@router.get("/events")
+async def console_events(
+    request: Request,
+    user: Agent,
+    open_id: Annotated[int | None, Query(alias="open", ge=1, le=2**63 - 1,
+                                         description="The escalation the console has open.")] = None,
+) -> EventSourceResponse:
+    """Server-Sent Events for the agent console: ``changed`` whenever an escalation changes
+    (any queue: the console re-reads the ones it may see) or the open conversation does.
+    The event carries nothing, so it tells no agent about another team's work."""
+    topics = {live.QUEUE}
+    if open_id is not None:
+        def conversation_of() -> str:
+            with session_scope() as session:
+                return _load(session, open_id, user).conversation_id
+        topics.add(await run_in_threadpool(conversation_of))
+    hub: LiveHub = request.app.state.live
+
+    async def stream():  # noqa: ANN202
+        with hub.watch(*topics) as watch:
+            yield {"event": "ready", "data": "{}"}  # watching from here: re-read once, then on each change
+            while not await request.is_disconnected():
+                if await watch.wait(hub.fallback_s):
+                    yield {"event": "changed", "data": "{}"}
+
+    return EventSourceResponse(stream(), ping=15)
 
 
 @router.get("/{escalation_id}")

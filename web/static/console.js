@@ -1,12 +1,14 @@
 "use strict";
-// The agent console: queue and own workload (refreshed every few seconds, no reload), one
-// conversation at a time with its transcript, the bot's reasons, replies, notes and resolve.
+// The agent console: queue and own workload, one conversation at a time with its transcript,
+// the bot's reasons, replies, notes and resolve. The server says when to re-read (an event
+// stream woken by every change, in any web worker); a slow timer keeps the SLA clocks moving.
 (() => {
   const { api, signIn, el, minutesSince } = Staff;
-  const REFRESH_MS = 3000;
+  const CLOCK_MS = 30000;
   let me = null;
   let openId = null;
   let canned = [];
+  let changes = null;
 
   function slaText(escalation) {
     const left = Math.round((Date.parse(escalation.sla_due_at) - Date.now()) / 60000);
@@ -117,21 +119,34 @@
       el("li", {}, el("strong", { text: `${n.author}: ` }), el("span", { text: n.text }))));
   }
 
+  function refresh() {
+    refreshQueues().catch(() => {});
+    renderDetail(openId).catch(() => {});
+  }
+
+  // One stream for the queues and the open conversation; EventSource reconnects by itself,
+  // and every (re)connection starts with "ready", after which anything missed is re-read.
+  function follow() {
+    if (changes) changes.close();
+    changes = new EventSource(`/api/escalations/events${openId ? `?open=${openId}` : ""}`);
+    changes.addEventListener("ready", refresh);
+    changes.addEventListener("changed", refresh);
+  }
+
   async function openEscalation(id) {
     openId = id;
     buildDetail(id);
     await renderDetail(id);
     await refreshQueues();
+    follow();
   }
 
   async function main() {
     me = await signIn(["agent", "admin"]);
     canned = await api("/api/canned-responses");
     await refreshQueues();
-    setInterval(() => {
-      refreshQueues().catch(() => {});
-      renderDetail(openId).catch(() => {});
-    }, REFRESH_MS);
+    follow();
+    setInterval(refresh, CLOCK_MS);
   }
 
   main();

@@ -1,0 +1,29 @@
+"""Helpers for the web app's unit tests: the real app, with Rasa and the action server down."""
+
+import asyncio
+
+from fastapi.testclient import TestClient
+
+
+def offline_client(**settings) -> TestClient:
+    """Port 9 (discard) has no listener here: every turn takes the bot-down path, which stores the
+    message, a notice and an escalation without needing a trained model."""
+    from candor.settings import Settings
+    from web.app import create_app
+
+    return TestClient(create_app(Settings(rasa_port=9, actions_port=9, rasa_token="t", **settings)))
+
+
+def start(client: TestClient) -> tuple[str, dict[str, str]]:
+    """A new conversation's id and its customer's headers."""
+    body = client.post("/api/conversations").json()
+    return body["id"], {"Authorization": f"Bearer {body['token']}"}
+
+
+def run_async(coroutine) -> None:
+    """asyncio.run on a thread of its own: the browser tests' sync Playwright keeps an event loop
+    running on the main thread for the whole session, where asyncio.run refuses to start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
