@@ -344,6 +344,7 @@ def bench_load(
     import json
 
     from candor.load import run_load
+    from candor.load_cpu import CpuMeter
     from candor.load_report import as_json, render
     from candor.supervisor import Stack, StackError
 
@@ -361,6 +362,11 @@ def bench_load(
             _stop_on_signals()
             stack.start()
             stack.wait_healthy()
+        except KeyboardInterrupt:  # the children run in sessions of their own: Ctrl-C does not reach them
+            if stack:
+                stack.stop()
+            err.print("Interrupted while starting; no figures.")
+            raise typer.Exit(130) from None
         except Exception as error:  # as in `candor up`: policy, database, training or a child
             if stack:
                 stack.stop()
@@ -370,7 +376,7 @@ def bench_load(
     try:
         report = asyncio.run(run_load(url, rasa_url.split(","), settings.sample_kb, settings.policy_file,
                                       settings.rasa_token, conversations, turns, warmup, seed, timeout,
-                                      echo=console.print))
+                                      echo=console.print, cpu=CpuMeter(stack.pids() if stack else {})))
         if stack:
             stack.check_alive()  # a child that died during the run is reported, not hidden
     except KeyboardInterrupt:

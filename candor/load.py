@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from candor.load_cpu import CpuMeter, spent
+
 TARGETS = {"lost": 0, "error_rate_pct": 0.1, "p95_ratio": 1.5}
 # Asking for a person, complaining, starting the fit questionnaire, sounding unhappy: every turn
 # should be a knowledge-base answer (the policy's human topics and the NLU screen do the rest).
@@ -67,6 +69,8 @@ class PhaseStats:
     kb_answers: int
     degraded: int
     queued_turns: int
+    cpu_ms_per_turn: dict[str, float] = field(default_factory=dict)  # by process; empty without a meter
+    cpu_busy_pct: float = float("nan")  # all those processes' CPU time / (wall time x cores)
 
 
 @dataclass
@@ -227,22 +231,26 @@ async def _phase(run, http, target, customers, turns, out) -> float:  # noqa: AN
     return time.perf_counter() - started
 
 
-def stats(name: str, samples: list[Sample], wall_s: float) -> PhaseStats:
+def stats(name: str, samples: list[Sample], wall_s: float, cpu_s: dict[str, float] | None = None,
+          cores: int = 1) -> PhaseStats:
     turns = [s for s in samples if not s.create]
+    cpu_s = cpu_s or {}
     timed = [s.ms for s in turns if not s.error and not s.queued]  # 2xx turns that went to the bot
     errors = Counter(s.error for s in samples if s.error)
     failed = sum(errors.values())
     return PhaseStats(name, len(turns), len(samples), percentile(timed, 50), percentile(timed, 95),
                       percentile(timed, 99), len(turns) / wall_s if wall_s else 0.0, failed,
                       100 * failed / len(samples) if samples else 0.0, dict(errors),
-                      sum(s.kb_answer for s in turns), sum(s.degraded for s in turns), sum(s.queued for s in turns))
+                      sum(s.kb_answer for s in turns), sum(s.degraded for s in turns), sum(s.queued for s in turns),
+                      {k: 1000 * v / len(turns) for k, v in cpu_s.items()} if turns else {},
+                      100 * sum(cpu_s.values()) / (wall_s * cores) if cpu_s and wall_s else float("nan"))
 
 
 async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, rasa_token: str = "",
                    conversations: int = 50, turns: int = 10, warmup: int = 2, seed: int = 7,
-                   timeout_s: float = 30.0, echo=print) -> LoadReport:  # noqa: ANN001
+                   timeout_s: float = 30.0, echo=print, cpu: CpuMeter | None = None) -> LoadReport:  # noqa: ANN001
     rng, samples = random.Random(seed), {"baseline": [], "candor": []}
-    wall = {"baseline": 0.0, "candor": 0.0}
+    wall, used = {"baseline": 0.0, "candor": 0.0}, {"baseline": Counter(), "candor": Counter()}
     # Idle connections are dropped before uvicorn's and Sanic's 5 s keep-alive timeout, so no request goes
     # out on a connection the server is closing at that moment (then a ReadError the product never saw).
     limits = httpx.Limits(max_connections=conversations + 20, max_keepalive_connections=conversations + 20,
@@ -264,10 +272,12 @@ async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, 
                                              ("baseline", _rasa, rasa_urls, base, range(half, turns))):
             if part:
                 echo(f"{name}: {conversations} customers x turns {part.start + 1}-{part.stop}")
+                before = cpu.sample() if cpu else {}
                 wall[name] += await _phase(run, http, target, who, part, samples[name])
+                used[name].update(spent(before, cpu.sample()) if cpu else {})
         audit = await _audit(http, url, cand + warm_cand)
-    baseline, candor = stats("baseline", samples["baseline"], wall["baseline"]), stats("candor", samples["candor"],
-                                                                                        wall["candor"])
+    cores = cpu.cores if cpu else 1
+    baseline, candor = (stats(name, samples[name], wall[name], used[name], cores) for name in ("baseline", "candor"))
     notes = [f"questions: {sum(map(len, pool))} from {len(pool)} articles of {kb.name}, seed {seed}; {screened}",
              "order: warm-up, then baseline / Candor / Candor / baseline halves (ABBA); client timeout "
              f"{timeout_s:.0f} s; latency percentiles over 2xx turns that went to the bot"]

@@ -22,6 +22,7 @@ def render(report: LoadReport, console) -> None:  # noqa: ANN001
                       f"{p.p95_ms:.0f}", f"{p.p99_ms:.0f}", f"{p.turns_per_s:.2f}", str(p.errors),
                       f"{p.error_rate_pct:.2f}", kinds, f"{p.kb_answers}/{p.turns}", str(p.degraded))
     console.print(table)
+    _render_cpu(report, console)
     a, c = report.audit, report.candor
     checks = Table("check", "measured", "target", "", title="Targets")
     for name, value, target, ok in (
@@ -38,3 +39,17 @@ def render(report: LoadReport, console) -> None:  # noqa: ANN001
                   f"{a.escalated} conversations ended with a person ({c.queued_turns} turns went to the queue)")
     for note in report.notes:
         console.print(note)
+
+
+def _render_cpu(report: LoadReport, console) -> None:  # noqa: ANN001
+    from rich.table import Table
+
+    names = list(dict.fromkeys([*report.baseline.cpu_ms_per_turn, *report.candor.cpu_ms_per_turn]))
+    if not names:
+        return
+    table = Table("path", *names, "total", "CPU busy", title="CPU ms per turn, by process (user + system)")
+    for p in (report.baseline, report.candor):
+        cells = [f"{p.cpu_ms_per_turn[n]:.0f}" if n in p.cpu_ms_per_turn else "-" for n in names]
+        table.add_row("raw Rasa webhook" if p.name == "baseline" else "Candor API", *cells,
+                      f"{sum(p.cpu_ms_per_turn.values()):.0f}", f"{p.cpu_busy_pct:.0f} %")
+    console.print(table)

@@ -129,6 +129,9 @@ class Stack:
         )
         self.echo(f"started {child.name} (pid {child.process.pid}), log: {child.log_path}")
 
+    def pids(self) -> dict[str, int]:
+        return {c.name: c.process.pid for c in self.children if c.process}
+
     def child(self, name: str) -> Child:
         return next(c for c in self.children if c.name == name)
 
