@@ -46,10 +46,14 @@ class ActionAnswerFromKb(OffLoop, Action):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        return self.answer(dispatcher, tracker, self.services.knowledge.search(text))
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, result) -> list[dict[str, Any]]:  # noqa: ANN001
+        """Answer, offer or escalate on a search already made for the latest message."""
         services = self.services
         text = tracker.latest_message.get("text") or ""
         intent, confidence = intent_of(tracker)
-        result = services.knowledge.search(text)
         rephrased = self._rephrased(tracker, result)
         context = conversation_context(tracker.sender_id, rephrased)
         now = services.clock()

@@ -77,8 +77,9 @@ class ActionOfferHandoff(OffLoop, _Routing, Action):
         # The NLU model only knows the topics it was trained on; an article published since then
         # must still be found. When the knowledge base is sure, it answers instead.
         question = tracker.latest_message.get("text") or ""
-        if question and self.services.knowledge.search(question).sure:
-            return ActionAnswerFromKb(self._services).act(dispatcher, tracker, domain)
+        result = self.services.knowledge.search(question) if question else None
+        if result is not None and result.sure:
+            return ActionAnswerFromKb(self._services).answer(dispatcher, tracker, result)
         decision, now = self.decide(tracker)
         wait = wait_minutes(self.services.router, decision)
         text = offer_text("That's outside what I can help with.", decision, wait, now,

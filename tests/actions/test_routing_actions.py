@@ -165,9 +165,15 @@ def test_the_action_package_registers_with_the_action_server():
 def test_an_out_of_scope_intent_still_gets_an_answer_the_knowledge_base_is_sure_of(search, database):
     """NLU trained before an article was published calls its questions out of scope."""
     action = ActionOfferHandoff(services(search))
-    sure = CollectingDispatcher()
-    asyncio.run(action.run(sure, tracker("is there a setup fee", intent="out_of_scope"), {}))
+    sure, queries = CollectingDispatcher(), []
+    original = search.search
+    search.search = lambda text, *a, **k: queries.append(text) or original(text, *a, **k)
+    try:
+        asyncio.run(action.run(sure, tracker("is there a setup fee", intent="out_of_scope"), {}))
+    finally:
+        del search.search  # back to the class's method
     assert sure.messages[0]["custom"]["sources"][0]["article_id"] == "installation-fee"
+    assert queries == ["is there a setup fee"]  # the answer reuses the offer's search
     off_topic = CollectingDispatcher()
     asyncio.run(action.run(off_topic, tracker("what's the weather in Paris tomorrow", intent="out_of_scope"), {}))
     assert off_topic.messages[0]["text"].startswith("That's outside what I can help with.")
