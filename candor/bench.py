@@ -74,3 +74,27 @@ def bench_embedding(texts: list[str], embedder) -> tuple[float, float]:  # noqa:
         embedder.encode_query(text)
         singles.append((time.perf_counter() - started) * 1000)
     return rate, float(np.percentile(singles, 50))
+
+
+def bench_threads(texts: list[str], embedder, counts: tuple[int, ...] = (1, 2)) -> list[tuple[int, float, float]]:  # noqa: ANN001
+    """Per single query at each torch thread count: (threads, CPU ms, wall ms), means over the texts.
+
+    CPU time is what a busy machine pays: under load the stack's processes already fill the cores,
+    so a thread that only spins waiting for its sibling costs the other processes' turns."""
+    import torch
+
+    before = torch.get_num_threads()
+    rows = []
+    try:
+        for threads in counts:
+            torch.set_num_threads(threads)
+            for text in texts[:10]:
+                embedder.encode_query(text)  # warm up at this thread count
+            cpu, wall = time.process_time(), time.perf_counter()
+            for text in texts:
+                embedder.encode_query(text)
+            rows.append((threads, (time.process_time() - cpu) * 1000 / len(texts),
+                         (time.perf_counter() - wall) * 1000 / len(texts)))
+    finally:
+        torch.set_num_threads(before)
+    return rows

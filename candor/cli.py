@@ -309,7 +309,7 @@ def bench_search(
     """Index build time and query p50/p95: FAISS next to brute-force numpy, same run."""
     from rich.table import Table
 
-    from candor.bench import bench_embedding
+    from candor.bench import bench_embedding, bench_threads
     from candor.bench import bench_search as run_bench
     from knowledge.embedder import Embedder
 
@@ -323,8 +323,15 @@ def bench_search(
                       f"{row.p95_ms:.2f}", f"{baseline[row.articles] / row.p50_ms:.2f}x")
     console.print(table)
     texts = [f"how much does the plan number {i} cost per month with fees" for i in range(512)]
-    rate, single = bench_embedding(texts, Embedder())
+    embedder = Embedder()
+    rate, single = bench_embedding(texts, embedder)
     console.print(f"MiniLM embedding: {rate:,.0f} texts/s batched, {single:.1f} ms per single query (p50)")
+    threads = Table("torch threads", "CPU ms per query", "wall ms per query", "CPU vs 1 thread",
+                    title="One query at a time (as the action server encodes), by thread count")
+    rows = bench_threads(texts[:200], embedder)
+    for count, cpu_ms, wall_ms in rows:
+        threads.add_row(str(count), f"{cpu_ms:.1f}", f"{wall_ms:.1f}", f"{cpu_ms / rows[0][1]:.2f}x")
+    console.print(threads)
 
 
 @bench_app.command("load")

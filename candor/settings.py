@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     rasa_replicas: int = Field(default=1, ge=1, le=16)
     web_workers: int = Field(default=1, ge=1, le=32)
 
+    # Inference threads per process (TensorFlow in each Rasa replica, MiniLM in the action server).
+    # The stack's processes already share the cores; a second thread each mostly spins: MiniLM
+    # costs 1.65x the CPU per query on 2 threads (`candor bench search`), which busy turns pay.
+    compute_threads: int = Field(default=1, ge=1, le=64)
+
     rasa_venv: Path = ROOT / ".venv-rasa"
     rasa_timeout_s: float = 10.0
 

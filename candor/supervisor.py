@@ -17,6 +17,10 @@ from candor.rasa_endpoints import write_endpoints
 from candor.settings import Settings
 from candor.training import RASA_OFFLINE, rasa_bin
 
+# Read by torch (OpenMP), MKL and Rasa's TensorFlow set-up when each child starts.
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS",
+               "TF_INTER_OP_PARALLELISM_THREADS")
+
 
 class StackError(RuntimeError):
     pass
@@ -58,6 +62,7 @@ def child_env(settings: Settings) -> dict[str, str]:
             "CANDOR_ENV": settings.env,
             "CANDOR_RASA_REPLICAS": str(settings.rasa_replicas),
             **RASA_OFFLINE,
+            **{var: str(settings.compute_threads) for var in THREAD_VARS},
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",

