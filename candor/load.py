@@ -14,7 +14,6 @@ import random
 import re
 import time
 import uuid
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from candor.load_cpu import CpuMeter, spent
+from web.rasa_client import Balancer
 
 TARGETS = {"lost": 0, "error_rate_pct": 0.1, "p95_ratio": 1.5}
 # Asking for a person, complaining, starting the fit questionnaire, sounding unhappy: every turn
@@ -213,12 +213,14 @@ async def _candor(http: httpx.AsyncClient, url: str, c: Customer, turns: range, 
                           any(m.get("text") in notices for m in replies)))
 
 
-async def _rasa(http: httpx.AsyncClient, urls: list[str], c: Customer, turns: range, out: list[Sample]) -> None:
+async def _rasa(http: httpx.AsyncClient, replicas: tuple[list[str], Balancer], c: Customer, turns: range,
+                out: list[Sample]) -> None:
+    urls, balancer = replicas  # spread over the replicas as the web app spreads its turns
     c.id = c.id or f"bench-load-{uuid.uuid4()}"
-    home = urls[zlib.crc32(c.id.encode()) % len(urls)]  # the replica the web app would use for it
     for t in turns:
-        ms, response, error = await _timed(http.post(f"{home}/webhooks/rest/webhook",
-                                                     json={"sender": c.id, "message": c.questions[t]}))
+        with balancer.take(c.id, set()) as replica:
+            ms, response, error = await _timed(http.post(f"{urls[replica]}/webhooks/rest/webhook",
+                                                         json={"sender": c.id, "message": c.questions[t]}))
         replies = [] if error else response.json() or []
         kb = any((r.get("custom") or {}).get("sources") for r in replies)
         out.append(Sample(ms, error, kb_answer=kb, degraded=not error and not replies))
@@ -263,13 +265,14 @@ async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, 
         asked, warm = scripts(pool, conversations, turns, rng), scripts(pool, min(conversations, 10), warmup, rng)
         base, cand, warm_cand = [Customer(q) for q in asked], [Customer(q) for q in asked], [Customer(q) for q in warm]
         echo(f"warm-up: {len(warm)} customers x {warmup} turns on each path (not measured)")
-        await _phase(_rasa, http, rasa_urls, [Customer(q) for q in warm], range(warmup), [])
+        replicas = (rasa_urls, Balancer(len(rasa_urls)))
+        await _phase(_rasa, http, replicas, [Customer(q) for q in warm], range(warmup), [])
         await _phase(_candor, http, url, warm_cand, range(warmup), [])
         half = turns // 2 if turns > 1 else turns
-        for name, run, target, who, part in (("baseline", _rasa, rasa_urls, base, range(half)),
+        for name, run, target, who, part in (("baseline", _rasa, replicas, base, range(half)),
                                              ("candor", _candor, url, cand, range(half)),
                                              ("candor", _candor, url, cand, range(half, turns)),
-                                             ("baseline", _rasa, rasa_urls, base, range(half, turns))):
+                                             ("baseline", _rasa, replicas, base, range(half, turns))):
             if part:
                 echo(f"{name}: {conversations} customers x turns {part.start + 1}-{part.stop}")
                 before = cpu.sample() if cpu else {}

@@ -71,3 +71,21 @@ def test_conversations_keep_their_home_replica_and_spread():
     assert homes == [client.replicas_for(f"conversation-{n}")[0] for n in range(200)]
     assert 60 <= homes.count("http://a") <= 140  # both replicas get a fair share
     assert set(client.replicas_for("x")) == {"http://a", "http://b"}  # the other is the fallback
+
+
+def test_a_turn_goes_to_the_least_busy_replica_and_a_quiet_one_stays_home():
+    from web.rasa_client import Balancer
+
+    balancer = Balancer(2)
+    home_a = next(f"c{n}" for n in range(100) if balancer.home_order(f"c{n}")[0] == 0)
+    home_b = next(f"c{n}" for n in range(100) if balancer.home_order(f"c{n}")[0] == 1)
+    with balancer.take(home_a, set()) as first:
+        assert first == 0  # nothing in flight: its home
+        with balancer.take(home_a, set()) as second:
+            assert second == 1  # the home is busy, the other is idle
+            with balancer.take(home_b, set()) as third:
+                assert third == 1  # a tie (one each): home wins
+            assert balancer.in_flight == [1, 1]
+    assert balancer.in_flight == [0, 0]
+    with balancer.take(home_a, {0}) as fallback:
+        assert fallback == 1  # a replica that refused the connection is not tried again

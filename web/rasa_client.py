@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -12,15 +15,43 @@ class RasaUnavailable(RuntimeError):
     """Rasa did not answer; the caller keeps the message and routes it to a person."""
 
 
+class Balancer:
+    """Which replica takes a request: the one with the fewest requests in flight from this process,
+    ties going to the conversation's home (a stable hash of its id), so a quiet conversation stays
+    put. A stable hash alone split the load bench's 50 conversations 37:19 ms of CPU per turn
+    between two replicas, one queueing while the other idled. Any replica may take any turn: they
+    share the tracker store, Rasa's lock store and Candor's turn lock keep a conversation's turns
+    in order."""
+
+    def __init__(self, count: int) -> None:
+        self.in_flight = [0] * count
+        self._lock = threading.Lock()
+
+    def home_order(self, sender: str) -> list[int]:
+        home = zlib.crc32(sender.encode()) % len(self.in_flight)
+        return [*range(home, len(self.in_flight)), *range(home)]
+
+    @contextmanager
+    def take(self, sender: str, tried: set[int]) -> Iterator[int]:
+        with self._lock:  # pick and count in one step, so two threads do not both see an idle replica
+            replica = min((i for i in self.home_order(sender) if i not in tried), key=self.in_flight.__getitem__)
+            self.in_flight[replica] += 1
+        try:
+            yield replica
+        finally:
+            with self._lock:
+                self.in_flight[replica] -= 1
+
+
 class RasaClient:
-    """Spreads conversations over the Rasa replicas: each conversation has its home replica (a
-    stable hash of its id), and moves to the next one only when its home refuses the connection,
-    so the request surely never reached it. Replicas share the tracker store and Rasa's lock store."""
+    """Talks to the Rasa replicas through a Balancer; a request moves to another replica only when one
+    refuses the connection, so it surely never reached the first."""
 
     def __init__(self, base_urls: str | list[str], token: str, timeout_s: float = 10.0) -> None:
         urls = [base_urls] if isinstance(base_urls, str) else base_urls
         self.base_urls = [u.rstrip("/") for u in urls]
         self.token = token
+        self.balancer = Balancer(len(self.base_urls))
         self._http = httpx.Client(timeout=timeout_s)
 
     @property
@@ -28,18 +59,21 @@ class RasaClient:
         return self.base_urls[0]
 
     def replicas_for(self, sender: str) -> list[str]:
-        home = zlib.crc32(sender.encode()) % len(self.base_urls)
-        return self.base_urls[home:] + self.base_urls[:home]
+        """The conversation's home replica first, then the others: the order ties are broken in."""
+        return [self.base_urls[i] for i in self.balancer.home_order(sender)]
 
     def _post(self, sender: str, path: str, **kwargs: Any) -> httpx.Response:
         refused: httpx.ConnectError | None = None
-        for base in self.replicas_for(sender):
-            try:
-                response = self._http.post(f"{base}{path}", **kwargs)
-                response.raise_for_status()
-                return response
-            except httpx.ConnectError as error:
-                refused = error
+        tried: set[int] = set()
+        while len(tried) < len(self.base_urls):
+            with self.balancer.take(sender, tried) as replica:
+                tried.add(replica)
+                try:
+                    response = self._http.post(f"{self.base_urls[replica]}{path}", **kwargs)
+                    response.raise_for_status()
+                    return response
+                except httpx.ConnectError as error:
+                    refused = error
         raise refused
 
     def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
