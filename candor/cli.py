@@ -44,8 +44,6 @@ def up(
 
     if production:
         os.environ["CANDOR_ENV"] = "production"
-        os.environ.setdefault("CANDOR_RASA_REPLICAS", "2")
-        os.environ.setdefault("CANDOR_WEB_WORKERS", "2")
         get_settings.cache_clear()
     try:
         settings = get_settings()

@@ -89,3 +89,21 @@ def test_a_turn_goes_to_the_least_busy_replica_and_a_quiet_one_stays_home():
     assert balancer.in_flight == [0, 0]
     with balancer.take(home_a, {0}) as fallback:
         assert fallback == 1  # a replica that refused the connection is not tried again
+
+
+def test_production_defaults_to_two_replicas_and_a_worker_per_two_cores_unless_told(monkeypatch):
+    from candor.settings import Settings
+
+    given = {"env": "production", "rasa_token": SECRETS["CANDOR_RASA_TOKEN"],
+             "secret_key": SECRETS["CANDOR_SECRET_KEY"],
+             "redis_url": "redis://127.0.0.1:6379/0", "database_url": "postgresql+psycopg://candor@db/candor"}
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    defaults = Settings(**given)
+    assert (defaults.rasa_replicas, defaults.web_workers) == (2, 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert Settings(**given).web_workers == 1
+    assert Settings(**{**given, "env": "development"}).rasa_replicas == 1
+    monkeypatch.setenv("CANDOR_RASA_REPLICAS", "3")
+    monkeypatch.setenv("CANDOR_WEB_WORKERS", "2")
+    told = Settings(**given)
+    assert (told.rasa_replicas, told.web_workers) == (3, 2)
