@@ -61,8 +61,8 @@ class ActionRecommendPlan(OffLoop, Action):
         return "action_recommend_plan"
 
     def act(
-self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         services = self._services or default_services()
         docs = services.knowledge.docs(kind="fit")
         budget = tracker.get_slot("fit_budget")

@@ -27,7 +27,7 @@ def tree_seconds(process: psutil.Process) -> float:
     return total
 
 
-def _roots(name: str) -> Iterable[psutil.Process]:
+def _roots(name: str) -> list[psutil.Process]:
     """The top processes called ``name`` (PostgreSQL's postmaster, not each backend)."""
     found = {p.pid: p for p in psutil.process_iter(["name", "ppid"]) if p.info["name"] == name}
     return [p for p in found.values() if p.info["ppid"] not in found]
@@ -39,7 +39,7 @@ class CpuMeter:
     def __init__(self, pids: dict[str, int], services: Iterable[str] = SERVICES) -> None:
         self.processes = {name: psutil.Process(pid) for name, pid in pids.items()}
         for service in services:
-            roots = list(_roots(service))
+            roots = _roots(service)
             if roots:
                 self.processes[service] = roots[0]
         self.cores = psutil.cpu_count() or 1

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from candor.load import TARGETS, LoadReport
+from candor.load import TARGETS, LoadReport, PhaseStats
 
 
 def as_json(report: LoadReport) -> dict:
     return {**asdict(report), "targets": TARGETS, "audit_ok": report.audit.ok, "passed": report.passed}
+
+
+def _label(phase: PhaseStats) -> str:
+    return "raw Rasa webhook" if phase.name == "baseline" else "Candor API"
 
 
 def render(report: LoadReport, console) -> None:  # noqa: ANN001
@@ -18,7 +22,7 @@ def render(report: LoadReport, console) -> None:  # noqa: ANN001
                   "KB answers", "bot down", title=f"{report.conversations} concurrent customers x {report.turns} turns")
     for p in (report.baseline, report.candor):
         kinds = ", ".join(f"{k}: {n}" for k, n in sorted(p.error_kinds.items())) or "-"
-        table.add_row("raw Rasa webhook" if p.name == "baseline" else "Candor API", str(p.turns), f"{p.p50_ms:.0f}",
+        table.add_row(_label(p), str(p.turns), f"{p.p50_ms:.0f}",
                       f"{p.p95_ms:.0f}", f"{p.p99_ms:.0f}", f"{p.turns_per_s:.2f}", str(p.errors),
                       f"{p.error_rate_pct:.2f}", kinds, f"{p.kb_answers}/{p.turns}", str(p.degraded))
     console.print(table)
@@ -50,6 +54,6 @@ def _render_cpu(report: LoadReport, console) -> None:  # noqa: ANN001
     table = Table("path", *names, "total", "CPU busy", title="CPU ms per turn, by process (user + system)")
     for p in (report.baseline, report.candor):
         cells = [f"{p.cpu_ms_per_turn[n]:.0f}" if n in p.cpu_ms_per_turn else "-" for n in names]
-        table.add_row("raw Rasa webhook" if p.name == "baseline" else "Candor API", *cells,
+        table.add_row(_label(p), *cells,
                       f"{sum(p.cpu_ms_per_turn.values()):.0f}", f"{p.cpu_busy_pct:.0f} %")
     console.print(table)

@@ -20,8 +20,8 @@ class Balancer:
     ties going to the conversation's home (a stable hash of its id), so a quiet conversation stays
     put. A stable hash alone split the load bench's 50 conversations 37:19 ms of CPU per turn
     between two replicas, one queueing while the other idled. Any replica may take any turn: they
-    share the tracker store, Rasa's lock store and Candor's turn lock keep a conversation's turns
-    in order."""
+    share the tracker store, and Rasa's lock store and Candor's turn lock keep a conversation's
+    turns in order."""
 
     def __init__(self, count: int) -> None:
         self.in_flight = [0] * count
