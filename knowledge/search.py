@@ -13,6 +13,7 @@ from knowledge.chunking import chunk, first_paragraph
 from knowledge.embedder import DIM, Embedder
 from knowledge.index import FaissIndex, VectorIndex
 from knowledge.scoring import ArticleHead, score
+from knowledge.spelling import Speller
 
 # Above this many articles the linear head costs more to retrain than it gains; ranking
 # then uses neighbour votes alone (see `candor bench search`).
@@ -55,6 +56,8 @@ class SearchResult:
     confidence: float
     decision: str  # "answer" | "unsure"
     features: list[float] = field(default_factory=list)
+    # The query as embedded: shorthand spelled out and misspelt KB words mended (knowledge.spelling).
+    normalized: str = ""
     # The query as embedded, so a caller comparing it with other text need not encode it again.
     vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -104,6 +107,7 @@ class KnowledgeSearch:
         self._positions: dict[str, int] = {}
         self._order: list[str] = []
         self._stale = True
+        self._speller: Speller | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -154,6 +158,7 @@ class KnowledgeSearch:
             self._order = list(self._entries)
             self._positions = {article_id: i for i, article_id in enumerate(self._order)}
             self._head = None
+            self._speller = Speller(_vocabulary_texts(e.doc for e in self._entries.values()))
             if 1 < len(self._order) <= HEAD_MAX_ARTICLES:
                 units = list(self._units.values())
                 vectors = np.stack([u.vector for u in units]).astype(np.float32)
@@ -166,15 +171,24 @@ class KnowledgeSearch:
         the text bypasses the embedding cache: customer messages are not kept on disk."""
         return float(self.embedder.encode_query(text) @ vector)
 
-    def search(self, query: str, k: int = 5) -> SearchResult:
-        vector = self.embedder.encode_query(query)
-        return self.search_vector(query, vector, k)
+    def normalize(self, query: str) -> str:
+        """The query as it will be embedded (see knowledge.spelling)."""
+        with self._lock:
+            self.prepare()
+            speller = self._speller
+        return speller.correct(query) if speller is not None else query
 
-    def search_vector(self, query: str, vector: np.ndarray, k: int = 5) -> SearchResult:
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        normalized = self.normalize(query)
+        vector = self.embedder.encode_query(normalized)
+        return self.search_vector(query, vector, k, normalized)
+
+    def search_vector(self, query: str, vector: np.ndarray, k: int = 5, normalized: str | None = None) -> SearchResult:
+        normalized = query if normalized is None else normalized
         with self._lock:
             self.prepare()
             if not self._order:
-                return SearchResult(query, [], 0.0, "unsure", vector=vector)
+                return SearchResult(query, [], 0.0, "unsure", normalized=normalized, vector=vector)
             scores, ids = self.index.search(vector[None, :], self.candidates)
             unit_articles = np.array(
                 [self._positions[self._units[i].article_id] if i in self._units else -1 for i in ids[0].tolist()]
@@ -191,7 +205,8 @@ class KnowledgeSearch:
                 hits.append(self._hit(article_id, float(scored.fused[position]), vector))
         confidence = self.calibration.confidence(scored.features)
         decision = "answer" if self.calibration.answers(scored.features, confidence) else "unsure"
-        return SearchResult(query, hits, confidence, decision, features=scored.features.tolist(), vector=vector)
+        return SearchResult(query, hits, confidence, decision, features=scored.features.tolist(),
+                            normalized=normalized, vector=vector)
 
     def _hit(self, article_id: str, fused: float, vector: np.ndarray) -> Hit:
         """The article with what matched: quote the opening answer, or the passage asked about."""
@@ -212,6 +227,10 @@ def _units_of(doc: Doc) -> list[_Unit]:
     units += [_Unit(doc.article_id, "question", q) for q in dict.fromkeys(doc.questions)]
     units += [_Unit(doc.article_id, "passage", p) for p in chunk(doc.body)]
     return units
+
+
+def _vocabulary_texts(docs: Iterable[Doc]) -> list[str]:
+    return [" ".join((d.title, d.body, *d.questions, *d.good_for, *d.poor_for)) for d in docs]
 
 
 def doc_from_fields(data: dict) -> Doc:
