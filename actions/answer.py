@@ -29,6 +29,17 @@ OPENINGS = {
     "negative_sentiment": "I'm sorry this has been frustrating.",
     "repeated_failure": "I'm sorry this has been frustrating.",
     "high_value_decision": SALES_OPENING,
+    "possible_complaint": "If something has gone wrong, a person can look into it.",
+    "out_of_scope": "That's outside what I can help with.",
+}
+# Small talk is answered with the domain's own responses (Rasa fills them in).
+SMALLTALK = {
+    "greet": ["utter_greet"],
+    "goodbye": ["utter_goodbye"],
+    "thank": ["utter_you_are_welcome", "utter_anything_else"],
+    "affirm": ["utter_ask_what_else"],
+    "deny": ["utter_goodbye"],
+    "bot_challenge": ["utter_iamabot"],
 }
 
 
@@ -63,6 +74,10 @@ class ActionAnswerFromKb(OffLoop, Action):
             text=text, attributes=context.attributes, plan_price=self._plan_price(result), now=now,
         )
         decision = services.router.decide(turn)
+        if decision.action == "chat":
+            for response in SMALLTALK.get(intent or "", ["utter_anything_else"]):
+                dispatcher.utter_message(response=response)
+            return []
         best = result.best
         sure = result.sure
         source = {"article_id": best.article_id, "title": best.title, "url": best.url} if best else None
@@ -75,8 +90,7 @@ class ActionAnswerFromKb(OffLoop, Action):
             )
         elif decision.action == "escalate":
             wait = wait_minutes(services.router, decision)
-            topic = str(decision.evidence.get("topic", "")).replace("_", " ")
-            lead = f"That's a {topic} question, which a person from our {decision.team} team handles. "
+            lead = _escalation_lead(decision)
             meanwhile = f"\n\nWhile you wait, here's what our article says: {best.passage} (From “{best.title}”.)"
             dispatcher.utter_message(
                 text=lead + connecting_text(decision, wait, now) + (meanwhile if sure else ""),
@@ -85,7 +99,7 @@ class ActionAnswerFromKb(OffLoop, Action):
         else:
             wait = wait_minutes(services.router, decision)
             opening = next((OPENINGS[r] for r in decision.reasons if r in OPENINGS),
-                           "I'm not sure I have a good answer to that.")
+                           _topic_opening(decision) or "I'm not sure I have a good answer to that.")
             offer = offer_text(opening, decision, wait, now, "you can ask me another way")
             # A sure answer is still given; the offer comes with it rather than instead of it.
             answer = f"{best.passage}\n\n(From “{best.title}”.)\n\n" if sure else ""
@@ -122,7 +136,24 @@ class ActionAnswerFromKb(OffLoop, Action):
         return None
 
 
+def _escalation_lead(decision: Decision) -> str:
+    if "complaint" in decision.reasons:
+        return "I'm really sorry to hear that. "
+    if "human_topic" in decision.reasons:
+        topic = str(decision.evidence.get("topic", "")).replace("_", " ")
+        return f"That's a {topic} request, which a person from our {decision.team} team handles. "
+    return ""
+
+
+def _topic_opening(decision: Decision) -> str | None:
+    """Asking about a topic a person handles: the article answered, the team is there too."""
+    if "human_topic" not in decision.reasons:
+        return None
+    return f"If you'd like to go ahead, a person from our {decision.team} team handles this."
+
+
 def _record(conversation_id: str, text: str, result, decision: Decision, rephrased: bool) -> None:  # noqa: ANN001
+    evidence = decision.evidence
     record_event(
         conversation_id,
         "answer" if decision.action == "answer" else "unsure",
@@ -132,4 +163,8 @@ def _record(conversation_id: str, text: str, result, decision: Decision, rephras
         considered=[h.article_id for h in result.hits[:3]],
         reasons=decision.reasons,
         rephrased=rephrased,
+        # What the bot saw, so `candor eval --explain` and the console can say why.
+        intent=evidence.get("intent"),
+        intent_confidence=evidence.get("intent_confidence"),
+        searched_as=result.normalized if result.normalized != text else None,
     )

@@ -9,14 +9,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerFromKb
 from actions.common import (
-    OFFER_BUTTONS,
     OffLoop,
     connecting_text,
     conversation_context,
     handoff_payload,
     intent_of,
     last_offer,
-    offer_text,
     wait_minutes,
 )
 from actions.services import Services, default_services
@@ -67,26 +65,10 @@ class ActionEscalate(OffLoop, _Routing, Action):
         return []
 
 
-class ActionOfferHandoff(OffLoop, _Routing, Action):
+class ActionOfferHandoff(ActionAnswerFromKb):
+    """Rasa's core fallback (no rule or story predicts the next action). The NLU model only knows
+    the topics it was trained on, so the turn gets the same decision as any question: the knowledge
+    base answers when it is sure, otherwise a person is offered."""
+
     def name(self) -> str:
         return "action_offer_handoff"
-
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        # The NLU model only knows the topics it was trained on; an article published since then
-        # must still be found. When the knowledge base is sure, it answers instead.
-        question = tracker.latest_message.get("text") or ""
-        result = self.services.knowledge.search(question) if question else None
-        if result is not None and result.sure:
-            return ActionAnswerFromKb(self._services).answer(dispatcher, tracker, result)
-        decision, now = self.decide(tracker)
-        wait = wait_minutes(self.services.router, decision)
-        text = offer_text("That's outside what I can help with.", decision, wait, now,
-                          "you can ask me something about Kestrel Fibre")
-        dispatcher.utter_message(
-            text=text,
-            buttons=OFFER_BUTTONS,
-            json_message={"decision": {"action": "offer", "reasons": ["out_of_scope"]}},
-        )
-        return []

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from knowledge.search import SearchResult
 from routing.config import PolicyConfig, PolicyError, load_policy
+from routing.phrasing import wants_information
 
 __all__ = ["Decision", "PolicyConfig", "PolicyError", "Router", "Turn", "load_policy"]
 
@@ -31,7 +32,8 @@ class Turn:
 
 @dataclass
 class Decision:
-    action: Literal["answer", "escalate", "offer"]
+    # "chat": small talk, answered with the intent's own reply (no knowledge, no person)
+    action: Literal["answer", "escalate", "offer", "chat"]
     reasons: list[str] = field(default_factory=list)
     team: str = "general"
     priority: int = 3
@@ -48,23 +50,43 @@ class Router:
         self._topic_patterns = {name: t.pattern() for name, t in self.config.human_topics.items()}
 
     def decide(self, turn: Turn) -> Decision:
+        """One decision from the NLU intent and the knowledge base together.
+
+        The intent is a guess from a small model trained on a few hundred examples; a sure
+        knowledge-base answer is the stronger evidence that the customer asked something it covers.
+        So only an explicit request for a person always wins; a "complaint" the KB can answer is
+        answered (and still queued when the message is negative or no question); small talk gets
+        its own reply unless the message also asks something the KB is sure of.
+        """
         evidence: dict[str, Any] = {}
         confident = turn.search is not None and turn.search.sure
         if turn.search is not None:
             evidence["confidence"] = round(turn.search.confidence, 4)
             evidence["considered"] = [h.article_id for h in turn.search.hits[:3]]
+        if turn.intent is not None:
+            evidence["intent"] = turn.intent
+            evidence["intent_confidence"] = round(turn.intent_confidence, 4)
         trusted_intent = turn.intent if turn.intent_confidence >= self.config.min_intent_confidence else None
+        informational = wants_information(turn.text)
+        reasons: list[str] = []
         if trusted_intent in self.config.always_human_intents:
-            evidence["intent"] = trusted_intent
-            reason = "complaint" if trusted_intent == "complain" else "explicit_request"
-            return self._escalate("escalate", [reason], evidence, turn, topic=trusted_intent)
+            complaint = trusted_intent == "complain"
+            answerable = confident and informational and turn.sentiment > self.config.complaint_answer_above_sentiment
+            if not (complaint and answerable):
+                return self._escalate("escalate", ["complaint" if complaint else "explicit_request"], evidence, turn,
+                                      topic=trusted_intent)
+            reasons.append("possible_complaint")
+        if trusted_intent in self.config.smalltalk_intents and not (confident and _says_more(turn.text)):
+            return Decision("chat", ["smalltalk"], evidence=evidence)
         topic = self.human_topic(turn.text, turn.search if confident else None)
         if topic is not None:
             evidence["topic"] = topic
-            return self._escalate("escalate", ["human_topic"], evidence, turn,
-                                  team=self.config.human_topics[topic].team)
+            if not (confident and informational):
+                return self._escalate("escalate", ["human_topic"], evidence, turn,
+                                      team=self.config.human_topics[topic].team)
+            # Asking *about* a topic a person handles: the article answers, the team is offered.
+            reasons.append("human_topic")
 
-        reasons: list[str] = []
         if turn.sentiment <= self.config.offer_below_sentiment:
             reasons.append("negative_sentiment")
             evidence["sentiment"] = round(turn.sentiment, 3)
@@ -75,10 +97,11 @@ class Router:
                 evidence["rephrased"] = True
         kind = turn.search.best.kind if turn.search is not None and turn.search.best else trusted_intent
         if reasons:
-            return self._escalate("offer", reasons, evidence, turn, topic=kind)
+            team = self.config.human_topics[topic].team if topic is not None else None
+            return self._escalate("offer", reasons, evidence, turn, topic=kind, team=team)
         if confident:
             return self.high_value_offer(turn, evidence) or Decision("answer", [], evidence=evidence)
-        reason = "low_confidence" if turn.search is not None else "out_of_scope"
+        reason = "low_confidence" if turn.search is not None and trusted_intent != "out_of_scope" else "out_of_scope"
         return self._escalate("offer", [reason], evidence, turn, topic=kind)
 
     def human_topic(self, text: str, confident: SearchResult | None) -> str | None:
@@ -126,3 +149,12 @@ class Router:
 
     def sla_minutes(self, priority: int) -> int:
         return self.config.sla_minutes.get(priority, 15)
+
+
+def _says_more(text: str) -> bool:
+    """More than a greeting or a thank-you: a question, or a few words of content."""
+    return wants_information(text) or len(text.split()) >= SMALLTALK_MAX_WORDS
+
+
+# "hi", "thanks a lot", "ok bye then": small talk is short; a longer message carries a request.
+SMALLTALK_MAX_WORDS = 5

@@ -66,12 +66,21 @@ def run(action, tracker_) -> dict:
 
 
 def test_a_cancellation_goes_to_retention_with_the_article_to_read_meanwhile(search):
-    message = run(ActionAnswerFromKb(services(search)), tracker("how do I cancel my contract?", "ask_howto"))
+    message = run(ActionAnswerFromKb(services(search)), tracker("please cancel my contract", "ask_howto"))
     handoff = message["custom"]["handoff"]
     assert (handoff["reasons"], handoff["team"], handoff["evidence"]["topic"]) == (
         ["human_topic"], "retention", "cancellation")
     assert "retention team" in message["text"]
     assert "giving 30 days' notice" in message["text"]  # the honest answer, while they wait
+
+
+def test_a_question_about_cancelling_is_answered_with_an_offer_of_retention(search):
+    message = run(ActionAnswerFromKb(services(search)), tracker("how do I cancel my contract?", "ask_howto"))
+    assert "handoff" not in message["custom"]  # not queued
+    decision = message["custom"]["decision"]
+    assert (decision["action"], decision["reasons"], decision["team"]) == ("offer", ["human_topic"], "retention")
+    assert "giving 30 days' notice" in message["text"] and "retention team" in message["text"]
+    assert message["custom"]["sources"][0]["article_id"] == "how-to-cancel"
 
 
 def test_outside_business_hours_the_customer_hears_when_the_team_is_back(search):

@@ -63,9 +63,68 @@ def result(decision: str, kind: str = "cost", confidence: float = 0.9, tags: tup
     ],
 )
 def test_decision_table(turn, action, reasons, team, priority):
+    check(turn, action, reasons, team, priority)
+
+
+# Intent x KB confidence x sentiment x wording -> decision: one decision, not two competing ones.
+@pytest.mark.parametrize(
+    ("turn", "action", "reasons", "team", "priority"),
+    [
+        # A "complaint" the KB is sure of, asked as a neutral question, is answered with an offer…
+        (Turn(result("answer", "fit"), "complain", 0.9, text="Is Kestrel Fibre the right provider for me?"),
+         "offer", ["possible_complaint"], "sales", 2),
+        # …a negative one is answered *and* queued (the action shows the sure article while waiting)…
+        (Turn(result("answer", "cost"), "complain", 0.9, sentiment=-0.6,
+              text="this is ridiculous, how much is it to leave early?"), "escalate", ["complaint"], "support", 1),
+        # …and so is one that asks nothing, or one the KB cannot answer.
+        (Turn(result("answer"), "complain", 0.9, text="third outage this week, useless"), "escalate",
+         ["complaint"], "support", 1),
+        (Turn(result("unsure"), "complain", 0.9, text="why is my internet always down?"), "escalate",
+         ["complaint"], "support", 1),
+        # A weak complaint guess is no complaint: the KB decides.
+        (Turn(result("answer"), "complain", 0.4, text="why is my bill higher this month??"), "answer", [], "", 0),
+        # An explicit request for a person wins over a sure answer.
+        (Turn(result("answer"), "request_human", 0.9, text="can I talk to a person about the router fee?"),
+         "escalate", ["explicit_request"], "general", 2),
+        # Small talk gets its own reply, unless it also asks something the KB is sure of.
+        (Turn(result("unsure"), "greet", 0.95, text="hi"), "chat", ["smalltalk"], "", 0),
+        (Turn(result("answer"), "greet", 0.95, text="hello"), "chat", ["smalltalk"], "", 0),
+        (Turn(result("answer"), "greet", 0.9, text="hi! how much is installation?"), "answer", [], "", 0),
+        (Turn(result("unsure"), "greet", 0.9, text="hi! how much is installation?"), "chat", ["smalltalk"], "", 0),
+        (Turn(result("answer"), "thank", 0.9, text="thanks a lot"), "chat", ["smalltalk"], "", 0),
+        # A wrong off-topic guess does not hide a sure article; a real off-topic message gets an offer.
+        (Turn(result("answer"), "out_of_scope", 0.9, text="cn i use my own routr"), "answer", [], "", 0),
+        (Turn(result("unsure"), "out_of_scope", 0.9, text="do you sell TV packages"), "offer", ["out_of_scope"],
+         "billing", 4),
+        # A question *about* a topic a person handles is answered, with an offer of that team…
+        (Turn(result("answer", "policy", tags=("cancellation",)), "ask_policy", 0.9,
+              text="can I cancel in the first 14 days"), "offer", ["human_topic"], "retention", 2),
+        (Turn(result("answer", "howto", tags=("cancellation",)), "ask_howto", 0.9,
+              text="how much notice do I have to give to cancel my contract?"), "offer", ["human_topic"], "retention", 2),
+        # …a request to act queues at once, question-shaped or not.
+        (Turn(result("answer", "howto", tags=("cancellation",)), "ask_howto", 0.9, text="cancel my account"),
+         "escalate", ["human_topic"], "retention", 2),
+        (Turn(result("answer", "howto", tags=("cancellation",)), "ask_howto", 0.9,
+              text="can you cancel my contract please?"), "escalate", ["human_topic"], "retention", 2),
+        (Turn(result("answer", "howto", tags=("cancellation",)), "ask_howto", 0.9, text="I want to leave Kestrel"),
+         "escalate", ["human_topic"], "retention", 2),
+        (Turn(result("unsure", "howto", tags=("cancellation",)), "ask_howto", 0.9, text="how do I cancel my account?"),
+         "escalate", ["human_topic"], "retention", 2),
+    ],
+)
+def test_fusion_table(turn, action, reasons, team, priority):
+    check(turn, action, reasons, team, priority)
+
+
+def test_decisions_keep_the_intent_as_evidence():
+    decision = Router().decide(Turn(result("answer"), "ask_cost", 0.87, text="how much?"))
+    assert decision.evidence["intent"] == "ask_cost" and decision.evidence["intent_confidence"] == 0.87
+
+
+def check(turn, action, reasons, team, priority):
     decision = Router().decide(turn)
     assert (decision.action, decision.reasons) == (action, reasons)
-    if action != "answer":
+    if action not in ("answer", "chat"):
         assert (decision.team, decision.priority) == (team, priority)
 
 
