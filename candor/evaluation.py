@@ -1,12 +1,14 @@
-"""``candor eval``: the bot's own search + routing decision, scored on labelled questions."""
+"""``candor eval``: labelled questions scored on what the customer was given, in-process (the bot's
+own search + routing decision) or through the running bot (candor.eval_bot)."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -14,34 +16,81 @@ from knowledge.calibration import TOP_SIMILARITY
 from knowledge.jsonl import read_file
 from knowledge.search import Doc, KnowledgeSearch, doc_from_fields
 from routing.policy import Router, Turn
+from touchpoints.sentiment import sentiment
+
+FORMAT = '{"text", "expected": id | [ids] | null, "escalate"?: true|false}'
 
 
 @dataclass(frozen=True)
 class Question:
     text: str
-    expected: str | None
+    expected: tuple[str, ...] = ()  # any of these answers it; empty: nothing in the KB does
+    escalate: bool = False          # the right outcome involves a person (complaint, request, no article)
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.expected)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    expected: str | None
-    ranked: list[str]
-    escalated: bool
+    """What one question got: an article given as an answer, a person, or both."""
+
+    question: Question
+    answered_with: str | None        # the article the customer was given as an answer
+    escalated: bool                  # queued to a person, or offered one instead of an answer
+    ranked: list[str]                # search ranking when known, else [answered_with] or []
     seconds: float
+    explain: dict[str, Any] = field(default_factory=dict)  # what the bot saw, for --explain
+
+    @property
+    def right_answer(self) -> bool:
+        q = self.question
+        return self.answered_with in q.expected and (not self.escalated or q.escalate)
+
+    @property
+    def wrong_answer(self) -> bool:
+        return self.answered_with is not None and self.answered_with not in self.question.expected
+
+    @property
+    def rank(self) -> int | None:
+        """1-based position of the first acceptable article in the ranking."""
+        return next((i for i, a in enumerate(self.ranked, 1) if a in self.question.expected), None)
 
 
 def read_questions(path: Path) -> list[Question]:
+    """Questions of a JSON Lines file; ValueError naming the line for anything malformed."""
     questions = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
-                raw = json.loads(line)
-                questions.append(Question(str(raw["text"]), raw.get("expected")))
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise ValueError(f"{path} line {number}: expected {{\"text\", \"expected\"}} ({error})") from error
+                questions.append(parse_question(json.loads(line)))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                raise ValueError(f"{path} line {number}: expected {FORMAT} ({error})") from error
     return questions
+
+
+def parse_question(raw: Any) -> Question:
+    if not isinstance(raw, dict):
+        raise TypeError(f"a JSON object, not {type(raw).__name__}")
+    text = raw["text"]
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text must be a non-empty string")
+    expected = raw.get("expected")
+    if expected is None:
+        ids: tuple[str, ...] = ()
+    elif isinstance(expected, str) and expected:
+        ids = (expected,)
+    elif isinstance(expected, list) and all(isinstance(e, str) and e for e in expected):
+        ids = tuple(expected)
+    else:
+        raise ValueError("expected must be an article id, a list of ids or null")
+    escalate = raw.get("escalate", not ids)
+    if not isinstance(escalate, bool):
+        raise ValueError("escalate must be true or false")
+    return Question(text, ids, escalate)
 
 
 def docs_from_file(path: Path) -> list[Doc]:
@@ -55,27 +104,47 @@ def run(
     questions: Iterable[Question],
     progress: Callable[[], None] = lambda: None,
 ) -> list[Outcome]:
+    """Each question through search + routing as the answer action takes them: the text (topics a
+    person handles, phrasing) and its sentiment included, the NLU intent left out (only Rasa knows
+    it: `--through-bot` measures that part)."""
     outcomes = []
     for question in questions:
         started = time.perf_counter()
         result = search.search(question.text, k=10)
-        decision = router.decide(Turn(search=result))
+        decision = router.decide(Turn(search=result, text=question.text, sentiment=sentiment(question.text)))
         elapsed = time.perf_counter() - started
-        outcomes.append(
-            Outcome(question.expected, [h.article_id for h in result.hits], decision.action != "answer", elapsed)
-        )
+        best = result.best.article_id if result.best else None
+        sure = result.sure
+        # The answer action gives a sure article even when it offers or queues a person too.
+        if decision.action == "answer":
+            answered_with, escalated = best, False
+        elif decision.action == "offer":
+            answered_with, escalated = (best if sure else None), not sure
+        elif decision.action == "escalate":
+            answered_with, escalated = (best if sure else None), True
+        else:  # small talk: the intent's own reply, neither an article nor a person
+            answered_with, escalated = None, False
+        explain = {
+            "action": decision.action, "reasons": decision.reasons, "confidence": round(result.confidence, 4),
+            "sure": sure, "considered": [h.article_id for h in result.hits[:3]],
+        }
+        normalized = getattr(result, "normalized", None)  # the query as searched, after spelling fixes
+        if normalized and normalized != question.text:
+            explain["searched_as"] = normalized
+        outcomes.append(Outcome(question, answered_with, escalated, [h.article_id for h in result.hits],
+                                elapsed, explain))
         progress()
     return outcomes
 
 
 def calibration_data(search: KnowledgeSearch, questions: list[Question]) -> tuple[np.ndarray, np.ndarray]:
-    """Ranking features per question and whether the first hit is the right answer."""
+    """Ranking features per question and whether the first hit is an acceptable answer."""
     vectors = search.embedder.encode([q.text for q in questions])
     features, correct = [], []
     for question, vector in zip(questions, vectors, strict=True):
         result = search.search_vector(question.text, vector, k=1)
         features.append(result.features)
-        correct.append(question.expected is not None and result.best.article_id == question.expected)
+        correct.append(result.best is not None and result.best.article_id in question.expected)
     return np.array(features), np.array(correct, dtype=float)
 
 
@@ -105,14 +174,13 @@ def best_threshold(
 
 
 def metrics(outcomes: list[Outcome]) -> dict[str, float | int]:
-    answerable = [o for o in outcomes if o.expected is not None]
-    unanswerable = [o for o in outcomes if o.expected is None]
+    answerable = [o for o in outcomes if o.question.answerable]
+    unanswerable = [o for o in outcomes if not o.question.answerable]
+    answer_expected = [o for o in answerable if not o.question.escalate]
+    should_escalate = [o for o in outcomes if o.question.escalate]
     escalated = [o for o in outcomes if o.escalated]
 
-    def rank(o: Outcome) -> int | None:
-        return o.ranked.index(o.expected) + 1 if o.expected in o.ranked else None
-
-    def share(items: list, test: Callable[[Outcome], bool]) -> float:
+    def share(items: list[Outcome], test: Callable[[Outcome], bool]) -> float:
         return round(sum(map(test, items)) / len(items), 4) if items else 0.0
 
     latencies_ms = np.array([o.seconds * 1000 for o in outcomes]) if outcomes else np.zeros(1)
@@ -120,14 +188,30 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float | int]:
         "n": len(outcomes),
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
-        "answer_accuracy": share(answerable, lambda o: not o.escalated and rank(o) == 1),
-        "top1_accuracy": share(answerable, lambda o: rank(o) == 1),
-        "recall_at_3": share(answerable, lambda o: (rank(o) or 99) <= 3),
-        "mrr": round(float(np.mean([1 / r if (r := rank(o)) else 0.0 for o in answerable])), 4)
+        "n_escalate": len(should_escalate),
+        "answer_accuracy": share(answerable, lambda o: o.right_answer),
+        "top1_accuracy": share(answerable, lambda o: o.rank == 1),
+        "recall_at_3": share(answerable, lambda o: (o.rank or 99) <= 3),
+        "mrr": round(float(np.mean([1 / r if (r := o.rank) else 0.0 for o in answerable])), 4)
         if answerable else 0.0,
-        "false_escalation_rate": share(answerable, lambda o: o.escalated),
-        "escalation_recall": share(unanswerable, lambda o: o.escalated),
-        "escalation_precision": share(escalated, lambda o: o.expected is None),
+        "false_escalation_rate": share(answer_expected, lambda o: o.escalated),
+        "escalation_recall": share(should_escalate, lambda o: o.escalated),
+        "escalation_precision": share(escalated, lambda o: o.question.escalate),
+        "wrong_answer_rate": share(outcomes, lambda o: o.wrong_answer),
         "p50_ms": round(float(np.percentile(latencies_ms, 50)), 2),
         "p95_ms": round(float(np.percentile(latencies_ms, 95)), 2),
     }
+
+
+def misses(outcome: Outcome) -> list[str]:
+    """How an outcome went wrong, in words (empty when it went right)."""
+    q, found = outcome.question, []
+    if outcome.wrong_answer:
+        found.append("wrong answer")
+    if q.answerable and not q.escalate and outcome.escalated:
+        found.append("false escalation")
+    if q.escalate and not outcome.escalated:
+        found.append("missed escalation")
+    if q.answerable and not found and not outcome.right_answer:
+        found.append("not answered")  # neither an article nor a person: a greeting, chit-chat…
+    return found
