@@ -115,16 +115,18 @@ def user_add(
     console.print(f"Added {role} {name}" + (f" (teams: {', '.join(team)})" if team else "") + ".")
 
 
-def _set_up(settings) -> Path:  # noqa: ANN001
+def _set_up(settings, echo=None) -> Path:  # noqa: ANN001
     """What every start needs before the processes: the policy checked (a bad one stops here, not
-    in a child's log), the database migrated and seeded, the Rasa model trained if its data changed."""
+    in a child's log), the database migrated and seeded, the Rasa model trained if its data changed.
+    ``candor eval --json`` sends the progress lines to stderr (stdout is the JSON)."""
     from candor.bootstrap import prepare_database
     from candor.training import ensure_model
     from routing.policy import load_policy
 
+    echo = echo or console.print
     load_policy(settings.policy_file)
-    prepare_database(settings, echo=console.print)
-    return ensure_model(settings, echo=console.print)
+    prepare_database(settings, echo=echo)
+    return ensure_model(settings, echo=echo)
 
 
 def _stop_on_signals() -> None:
@@ -218,41 +220,151 @@ def kb_search(query: str, k: Annotated[int, typer.Option(help="How many articles
 
 @app.command("eval")
 def evaluate(
-    kb: Annotated[Path, typer.Option(help="Knowledge file (JSON Lines).")],
-    questions: Annotated[Path, typer.Option(help="Questions: {\"text\", \"expected\": id|null} per line.")],
+    kb: Annotated[Path | None, typer.Option(help="Knowledge file (JSON Lines); with --url only a label.")] = None,
+    questions: Annotated[Path | None, typer.Option(
+        help='Questions: {"text", "expected": id | [ids] | null, "escalate"?: bool} per line.')] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    through_bot: Annotated[bool, typer.Option(
+        "--through-bot", help="Each question as the first message of a new conversation through the API.")] = False,
+    both: Annotated[bool, typer.Option("--both", help="Search + routing and through the bot, side by side.")] = False,
+    url: Annotated[str | None, typer.Option(help="A running web app (else the bot modes start a stack).")] = None,
+    staff_token: Annotated[str | None, typer.Option(
+        envvar="CANDOR_EVAL_STAFF_TOKEN", help="With --url: an editor/admin bearer token, to read what the bot saw.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Score a random sample of this many questions.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the --limit sample.")] = 0,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Conversations in flight at once.")] = 4,
+    timeout: Annotated[float, typer.Option(help="Seconds before a request counts as an error.")] = 60.0,
+    perturb: Annotated[int | None, typer.Option(
+        help="Also score a copy with seeded typos and casing (this seed).")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="After the figures, what the bot saw on each miss.")
+                       ] = False,
 ) -> None:
-    """Score the bot's search + answer-or-escalate decision on labelled questions."""
+    """Score the bot's answer-or-escalate decision on labelled questions: in-process search + routing,
+    or through the running bot."""
     import json
 
+    from candor import eval_report
+    from candor.evaluation import read_questions
+    from candor.perturb import perturb_questions
+
+    bot = through_bot or both
+    if questions is None or (kb is None and not (url and through_bot and not both)):
+        err.print("[red]Give --questions and --kb (--kb may be left out only with --through-bot --url).[/red]")
+        raise typer.Exit(2)
+    if url and not bot:
+        err.print("[red]--url is for the bot: add --through-bot or --both.[/red]")
+        raise typer.Exit(2)
+    try:
+        items = read_questions(questions)
+        if kb is not None:
+            _check_kb(kb)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    if limit is not None and limit < len(items):
+        import random
+
+        items = [items[i] for i in sorted(random.Random(seed).sample(range(len(items)), limit))]
+    sets = [(None, items)] + ([(perturb, perturb_questions(items, perturb))] if perturb is not None else [])
+    runs = _search_runs(kb, sets) if not through_bot or both else []
+    if bot:
+        runs += _bot_runs(kb, sets, url, staff_token, concurrency, timeout)
+    kb_name, questions_name = str(kb) if kb else url or "", str(questions)
+    if as_json:
+        console.print_json(json.dumps(eval_report.as_json(runs, kb_name, questions_name)))
+    else:
+        console.print(eval_report.table(runs, f"{questions.name} against {kb_name}"))
+        for run in runs:
+            if run.errors:
+                err.print(f"[yellow]{run.label}: {len(run.errors)} questions failed (HTTP errors or timeouts) "
+                          "and are left out of its figures.[/yellow]")
+    if explain:
+        eval_report.explain(runs, err if as_json else console)
+
+
+def _check_kb(kb: Path) -> None:
+    """A bad knowledge file stops the command before any indexing or stack start."""
+    from knowledge.jsonl import read_file
+
+    read_file(kb)
+
+
+def _search_runs(kb: Path, sets: list) -> list:  # noqa: ANN001
+    """The clean questions (and the perturbed copy) through the bot's search + routing, in-process."""
+    from functools import partial
+
     from rich.progress import Progress
-    from rich.table import Table
 
     from candor import evaluation
+    from candor.eval_report import Run
     from knowledge.calibration import load_calibration
     from routing.policy import Router
 
-    try:
-        items = evaluation.read_questions(questions)
-        with Progress(console=err, transient=True) as progress:
-            progress.add_task(f"indexing {kb.name}", total=None)
-            search = _search_over(kb, load_calibration(get_settings().calibration_file))
-            search.search("warm-up")
-    except (OSError, ValueError) as error:
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
     with Progress(console=err, transient=True) as progress:
-        task = progress.add_task(f"{questions.name}", total=len(items))
-        outcomes = evaluation.run(search, Router(), items, lambda: progress.advance(task))
-    result = {"kb": str(kb), "questions": str(questions), **evaluation.metrics(outcomes)}
-    if as_json:
-        console.print_json(json.dumps(result))
-        return
-    table = Table("metric", "value", title=f"{kb.parent.name or kb.name}")
-    for key, value in result.items():
-        if key not in ("kb", "questions"):
-            table.add_row(key, str(value))
-    console.print(table)
+        progress.add_task(f"indexing {kb.name}", total=None)
+        search = _search_over(kb, load_calibration(get_settings().calibration_file))
+        search.search("warm-up")
+    runs = []
+    for seed, items in sets:
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("search + routing" + (f", typos {seed}" if seed is not None else ""),
+                                     total=len(items))
+            runs.append(Run("search", seed, evaluation.run(search, Router(), items, partial(progress.advance, task))))
+    return runs
+
+
+def _bot_runs(kb: Path | None, sets: list, url: str | None, token: str | None,  # noqa: ANN001
+              concurrency: int, timeout: float) -> list:
+    """The same questions through the public API of a running stack, or of one started for the run."""
+    import asyncio
+    from contextlib import nullcontext
+    from functools import partial
+
+    from rich.progress import Progress
+
+    from candor.eval_bot import own_stack, run_through_bot
+    from candor.eval_report import Run
+    from candor.supervisor import StackError
+
+    if url:
+        import httpx
+
+        try:
+            httpx.get(f"{url}/healthz", timeout=10)
+        except httpx.HTTPError as error:
+            err.print(f"[red]Cannot reach {url}: {error}[/red]")
+            raise typer.Exit(1) from error
+        err.print("Through the bot at " + url + ": it answers from its own knowledge base"
+                  + ("" if token else "; no staff token, so misses are explained from the replies alone") + ".")
+    else:
+        err.print(f"Starting a stack of its own answering from {kb} (temporary database, free ports, "
+                  "business hours always open, customer rate limits raised)…")
+        _stop_on_signals()
+    started = nullcontext((url, token)) if url else own_stack(kb, lambda s: _set_up(s, echo=err.print), err.print)
+    runs = []
+    try:
+        with started as (web_url, staff_token):
+            for seed, items in sets:
+                with Progress(console=err, transient=True) as progress:
+                    task = progress.add_task("through the bot" + (f", typos {seed}" if seed is not None else ""),
+                                             total=len(items))
+                    result = asyncio.run(run_through_bot(
+                        web_url, items, concurrency=concurrency, timeout_s=timeout, staff_token=staff_token,
+                        progress=partial(progress.advance, task)))
+                runs.append(Run("bot", seed, result.outcomes, result.errors))
+    except KeyboardInterrupt:
+        err.print("Interrupted; no figures.")
+        raise typer.Exit(130) from None
+    except StackError as error:
+        err.print(f"[red]The evaluation stack failed:[/red] {error}")
+        raise typer.Exit(1) from error
+    except Exception as error:  # as in `candor up`: policy, database, training, sign-in
+        if url:
+            raise
+        err.print(f"[red]Could not run the evaluation stack:[/red] {error}")
+        raise typer.Exit(1) from error
+    return runs
 
 
 @app.command()
@@ -280,7 +392,7 @@ def calibrate(
         search = _search_over(folder / "kb.jsonl")
         questions = evaluation.read_questions(folder / "dev-questions.jsonl")
         features, correct = evaluation.calibration_data(search, questions)
-        answerable = np.array([q.expected is not None for q in questions])
+        answerable = np.array([q.answerable for q in questions])
         sets.append((features, correct, answerable))
         all_features.append(features)
         all_correct.append(correct)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
+
+# Shared with `candor eval --through-bot`, which starts its stack the same way.
+from candor.eval_bot import always_open_policy
 
 
 def free_port() -> int:
@@ -34,19 +36,6 @@ def free_port_pair() -> int:
 def port():
     """Call it for a free loopback port."""
     return free_port
-
-
-def always_open_policy(var: Path) -> Path:
-    """The shipped policy with the team always in, so what the bot says does not depend on the hour
-    the tests run (business hours are covered by the policy's own tests)."""
-    from routing.config import DEFAULT_POLICY
-
-    policy = yaml.safe_load(DEFAULT_POLICY.read_text())
-    policy["business_hours"] = {"timezone": "UTC"}
-    var.mkdir(parents=True, exist_ok=True)
-    path = var / "policy.yml"
-    path.write_text(yaml.safe_dump(policy))
-    return path
 
 
 @pytest.fixture(scope="session")
