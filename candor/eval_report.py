@@ -43,7 +43,10 @@ def as_json(runs: list[Run], kb: str, questions: str) -> dict[str, Any]:
 
 def table(runs: list[Run], title: str) -> Table:
     summaries = [r.summary("", "") for r in runs]
-    out = Table("metric", *(r.label for r in runs), title=title)
+    out = Table(title=title)
+    out.add_column("metric", no_wrap=True)
+    for run in runs:
+        out.add_column(run.label, justify="right")
     for key in summaries[0]:
         if key in ("mode", "perturb_seed", "kb", "questions", "error_kinds"):
             continue
@@ -114,7 +117,7 @@ def bot_saw(seen: dict[str, Any]) -> str:
     if seen.get("considered"):
         parts.append("top articles " + ", ".join(seen["considered"]))
     if seen.get("status"):
-        parts.append(f"conversation {seen['status']}")
+        parts.append(f"status {seen['status']}")
     if seen.get("timeline") is None and "status" in seen:
         parts.append("(from the reply alone: no staff token for the timeline)")
     return "; ".join(parts)
