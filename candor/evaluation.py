@@ -50,7 +50,12 @@ class Outcome:
 
     @property
     def wrong_answer(self) -> bool:
-        return self.answered_with is not None and self.answered_with not in self.question.expected
+        """A confident answer from an article that does not answer the question. An article shown
+        to a customer rightly queued for a person ("please cancel my account" → how-to-cancel, to
+        read while waiting) misleads nobody: a person is about to answer."""
+        q = self.question
+        rightly_queued = self.escalated and q.escalate
+        return self.answered_with is not None and self.answered_with not in q.expected and not rightly_queued
 
     @property
     def rank(self) -> int | None:

@@ -90,6 +90,13 @@ def test_an_answer_given_with_a_person_counts_only_when_a_person_was_wanted():
     assert wanted["wrong_answer_rate"] == unwanted["wrong_answer_rate"] == 0.0
 
 
+def test_an_article_to_read_while_rightly_queued_is_no_wrong_answer():
+    queued = metrics([outcome([], escalate=True, answered="how-to-cancel", escalated=True)])
+    answered = metrics([outcome([], escalate=True, answered="how-to-cancel", escalated=False)])
+    assert queued["wrong_answer_rate"] == 0.0 and queued["escalation_recall"] == 1.0
+    assert answered["wrong_answer_rate"] == 1.0 and answered["escalation_recall"] == 0.0
+
+
 def test_metrics_of_nothing_are_zero():
     m = metrics([])
     assert m["n"] == 0 and m["answer_accuracy"] == 0.0 and m["mrr"] == 0.0 and m["wrong_answer_rate"] == 0.0
