@@ -100,7 +100,8 @@ def test_decision_table(turn, action, reasons, team, priority):
         (Turn(result("answer", "policy", tags=("cancellation",)), "ask_policy", 0.9,
               text="can I cancel in the first 14 days"), "offer", ["human_topic"], "retention", 2),
         (Turn(result("answer", "howto", tags=("cancellation",)), "ask_howto", 0.9,
-              text="how much notice do I have to give to cancel my contract?"), "offer", ["human_topic"], "retention", 2),
+              text="how much notice do I have to give to cancel my contract?"), "offer", ["human_topic"],
+         "retention", 2),
         # …a request to act queues at once, question-shaped or not.
         (Turn(result("answer", "howto", tags=("cancellation",)), "ask_howto", 0.9, text="cancel my account"),
          "escalate", ["human_topic"], "retention", 2),
