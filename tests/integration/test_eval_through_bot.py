@@ -79,7 +79,9 @@ def test_each_question_is_a_fresh_conversation_scored_from_its_reply(stack, stac
     assert m["escalation_recall"] == round(sum(o.escalated for o in should) / 2, 4)
     assert m["escalation_precision"] == (round(sum(o.question.escalate for o in escalated) / len(escalated), 4)
                                          if escalated else 0.0)
-    wrong = [o for o in run.outcomes if o.answered_with and o.answered_with not in o.question.expected]
+    # An article to read while rightly queued for a person is no wrong answer.
+    wrong = [o for o in run.outcomes if o.answered_with and o.answered_with not in o.question.expected
+             and not (o.escalated and o.question.escalate)]
     assert m["wrong_answer_rate"] == round(len(wrong) / 6, 4)
 
 
