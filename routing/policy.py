@@ -71,8 +71,9 @@ class Router:
         reasons: list[str] = []
         if trusted_intent in self.config.always_human_intents:
             complaint = trusted_intent == "complain"
-            answerable = confident and informational and turn.sentiment > self.config.complaint_answer_above_sentiment
-            if not (complaint and answerable):
+            # A calm question is no complaint whatever the NLU guessed: answered if the KB can, else offered.
+            calm_question = informational and turn.sentiment > self.config.complaint_answer_above_sentiment
+            if not (complaint and calm_question):
                 return self._escalate("escalate", ["complaint" if complaint else "explicit_request"], evidence, turn,
                                       topic=trusted_intent)
             reasons.append("possible_complaint")

@@ -79,8 +79,11 @@ def test_decision_table(turn, action, reasons, team, priority):
         # …and so is one that asks nothing, or one the KB cannot answer.
         (Turn(result("answer"), "complain", 0.9, text="third outage this week, useless"), "escalate",
          ["complaint"], "support", 1),
-        (Turn(result("unsure"), "complain", 0.9, text="why is my internet always down?"), "escalate",
-         ["complaint"], "support", 1),
+        (Turn(result("unsure"), "complain", 0.9, sentiment=-0.6, text="why is my internet always down? useless"),
+         "escalate", ["complaint"], "support", 1),
+        # A calm question the NLU calls a complaint and the KB cannot answer is offered a person, not queued.
+        (Turn(result("unsure"), "complain", 0.9, text="can I buy a gift voucher for broadband?"), "offer",
+         ["possible_complaint"], "billing", 2),
         # A weak complaint guess is no complaint: the KB decides.
         (Turn(result("answer"), "complain", 0.4, text="why is my bill higher this month??"), "answer", [], "", 0),
         # An explicit request for a person wins over a sure answer.
