@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -49,7 +50,11 @@ def admin_token(new_staff, stack_settings):
 def test_each_question_is_a_fresh_conversation_scored_from_its_reply(stack, stack_settings, questions_file,
                                                                        admin_token):
     questions = read_questions(questions_file)
-    run = asyncio.run(run_through_bot(stack_settings.web_url, questions, concurrency=3, staff_token=admin_token))
+    # On a thread of its own: the browser tests' sync Playwright keeps an event loop running on the
+    # main thread for the whole session, where asyncio.run refuses to start.
+    with ThreadPoolExecutor(1) as pool:
+        run = pool.submit(asyncio.run, run_through_bot(stack_settings.web_url, questions, concurrency=3,
+                                                       staff_token=admin_token)).result()
     assert run.errors == []
     assert [o.question for o in run.outcomes] == questions  # question order kept
 
