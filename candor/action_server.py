@@ -47,8 +47,12 @@ def main() -> None:
         # before the port opens so the first customer question is not the slow one.
         from actions.services import default_services
 
-        default_services().knowledge.refresh()
-        logger.info("Knowledge index ready (%d articles)", len(default_services().knowledge.search_index))
+        knowledge = default_services().knowledge
+        knowledge.refresh()
+        # A first query loads MiniLM and trains the ranking head and the speller; on a busy machine that
+        # outlasts Rasa's 10 s action timeout, so the first customer must not be the one who pays for it.
+        knowledge.search_index.search("warm-up")
+        logger.info("Knowledge index ready (%d articles)", len(knowledge.search_index))
 
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
 
