@@ -144,10 +144,12 @@ def run(
 
 def calibration_data(search: KnowledgeSearch, questions: list[Question]) -> tuple[np.ndarray, np.ndarray]:
     """Ranking features per question and whether the first hit is an acceptable answer."""
-    vectors = search.embedder.encode([q.text for q in questions])
+    # Embedded as the bot searches them (spelling mended), so the features match what it will see.
+    normalized = [search.normalize(q.text) for q in questions]
+    vectors = search.embedder.encode(normalized)
     features, correct = [], []
-    for question, vector in zip(questions, vectors, strict=True):
-        result = search.search_vector(question.text, vector, k=1)
+    for question, text, vector in zip(questions, normalized, vectors, strict=True):
+        result = search.search_vector(question.text, vector, k=1, normalized=text)
         features.append(result.features)
         correct.append(result.best is not None and result.best.article_id in question.expected)
     return np.array(features), np.array(correct, dtype=float)
