@@ -20,7 +20,7 @@ def test_a_reaped_child_s_cpu_time_counts_for_its_parent():
     before = meter.sample()
     subprocess.run([sys.executable, "-c", BURN.format(head="", s=0.6, tail="")], check=True)
     used = spent(before, meter.sample())["tests"]
-    assert 0.6 <= used < 5
+    assert 0.5 <= used < 5  # tick-based /proc accounting may read a little under 0.6 s
 
 
 def test_a_live_descendant_counts_and_an_unrelated_process_does_not():
@@ -47,7 +47,9 @@ def test_a_live_descendant_counts_and_an_unrelated_process_does_not():
             time.sleep(0.1)  # until both have burnt their 0.6 s
         used = spent(before, meter.sample())["parent"]
         assert psutil.Process(parent.pid).children(), "the burner was still alive when measured"
-        assert 0.6 <= used < 1.1  # the bystander's 0.6 s is not in it
+        # /proc accounts CPU in clock ticks sampled per tick, so it can read a few ticks under the
+        # precise process_time() the burner counts by (CI once read 0.58 s for 0.6 s burnt).
+        assert 0.5 <= used < 1.1  # the descendant's 0.6 s is in it; the bystander's 0.6 s is not
     finally:
         for process in (parent, bystander):
             process.kill()
