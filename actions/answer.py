@@ -80,21 +80,22 @@ class ActionAnswerFromKb(OffLoop, Action):
             return []
         best = result.best
         sure = result.sure
-        source = {"article_id": best.article_id, "title": best.title, "url": best.url} if best else None
+        # The source is cited once, by the widget's source line (sources), never in the text too.
+        article = _article_payload(best) if sure else {"sources": []}
         details = {"action": decision.action, "confidence": round(result.confidence, 4)}
         if decision.action == "answer" and sure:
             dispatcher.utter_message(
-                text=f"{best.passage}\n\n(From “{best.title}”.) Was this helpful?",
+                text=f"{best.passage}\n\nWas this helpful?",
                 buttons=HELPFUL_BUTTONS + (FIT_BUTTONS if best.kind == "fit" else []),
-                json_message={"sources": [source], "decision": details},
+                json_message={**article, "decision": details},
             )
         elif decision.action == "escalate":
             wait = wait_minutes(services.router, decision)
             lead = _escalation_lead(decision)
-            meanwhile = f"\n\nWhile you wait, here's what our article says: {best.passage} (From “{best.title}”.)"
+            meanwhile = f"\n\nWhile you wait, here's what our article says:\n\n{best.passage}"
             dispatcher.utter_message(
                 text=lead + connecting_text(decision, wait, now) + (meanwhile if sure else ""),
-                json_message={"sources": [source] if sure else [], "decision": details, **handoff_payload(decision)},
+                json_message={**article, "decision": details, **handoff_payload(decision)},
             )
         else:
             wait = wait_minutes(services.router, decision)
@@ -102,12 +103,11 @@ class ActionAnswerFromKb(OffLoop, Action):
                            _topic_opening(decision) or "I'm not sure I have a good answer to that.")
             offer = offer_text(opening, decision, wait, now, "you can ask me another way")
             # A sure answer is still given; the offer comes with it rather than instead of it.
-            answer = f"{best.passage}\n\n(From “{best.title}”.)\n\n" if sure else ""
+            answer = f"{best.passage}\n\n" if sure else ""
             dispatcher.utter_message(
                 text=answer + offer,
                 buttons=OFFER_BUTTONS,
-                json_message={"sources": [source] if sure else [],
-                              "decision": {**details, **handoff_payload(decision)["handoff"]}},
+                json_message={**article, "decision": {**details, **handoff_payload(decision)["handoff"]}},
             )
         _record(tracker.sender_id, text, result, decision, rephrased)
         return []
@@ -134,6 +134,14 @@ class ActionAnswerFromKb(OffLoop, Action):
                 price = doc.criteria.get("monthly_price")
                 return float(price) if price is not None else None
         return None
+
+
+def _article_payload(hit) -> dict[str, Any]:  # noqa: ANN001
+    """The article an answer quotes: its source, and its structured transparency for the widget."""
+    details = dict(hit.details)
+    if hit.shortened:
+        details["shortened"] = True  # the widget's source line reads "Read the whole article"
+    return {"sources": [{"article_id": hit.article_id, "title": hit.title, "url": hit.url}], "details": details}
 
 
 def _escalation_lead(decision: Decision) -> str:

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from knowledge.calibration import Calibration
-from knowledge.chunking import chunk, first_paragraph
+from knowledge.chunking import chunk
+from knowledge.compose import (
+    Answer,
+    compose,
+    is_yes_no_question,
+    negative_statement,
+    shares_a_topic,
+    states_verdict,
+    statements,
+    with_verdict,
+)
 from knowledge.embedder import DIM, Embedder
 from knowledge.index import FaissIndex, VectorIndex
 from knowledge.scoring import ArticleHead, score
@@ -35,6 +45,7 @@ class Doc:
     poor_for: tuple[str, ...] = ()
     criteria: dict | None = None  # fit articles: household_min/max, uses, monthly_price
     tags: tuple[str, ...] = ()
+    cost_breakdown: tuple[dict, ...] = ()  # cost articles: {"item", "amount", "note"}
 
 
 @dataclass(frozen=True)
@@ -44,9 +55,11 @@ class Hit:
     kind: str
     url: str | None
     score: float
-    passage: str
+    passage: str  # the answer as the customer reads it (knowledge.compose)
     matched: str  # the unit of text that matched best: a question, the title or a passage
     tags: tuple[str, ...] = ()  # routing sends some topics (by tag) to a person
+    details: dict = field(default_factory=dict, compare=False)  # structured transparency
+    shortened: bool = False  # the article says more than the answer: link "Read the whole article"
 
 
 @dataclass
@@ -203,23 +216,41 @@ class KnowledgeSearch:
             for position in scored.order[:k].tolist():
                 article_id = self._order[position]
                 hits.append(self._hit(article_id, float(scored.fused[position]), vector))
+            if hits and is_yes_no_question(normalized):
+                hits[0] = self._with_verdict(hits[0], normalized, vector)
         confidence = self.calibration.confidence(scored.features)
         decision = "answer" if self.calibration.answers(scored.features, confidence) else "unsure"
         return SearchResult(query, hits, confidence, decision, features=scored.features.tolist(),
                             normalized=normalized, vector=vector)
 
     def _hit(self, article_id: str, fused: float, vector: np.ndarray) -> Hit:
-        """The article with what matched: quote the opening answer, or the passage asked about."""
+        """The article with what matched: its opening answer, or the passage asked about."""
         entry = self._entries[article_id]
         units = [self._units[i] for i in entry.unit_ids]
         matched = units[int((np.stack([u.vector for u in units]) @ vector).argmax())]
         passages = [u for u in units if u.field == "passage"]
+        later_passage = matched.field == "passage" and passages and matched is not passages[0]
+        answer = compose(entry.doc, matched.text if later_passage else None)
         doc = entry.doc
-        if matched.field == "passage" and passages and matched is not passages[0]:
-            passage = matched.text
-        else:
-            passage = first_paragraph(doc.body) or doc.title
-        return Hit(article_id, doc.title, doc.kind, doc.url, fused, passage, matched.text, doc.tags)
+        return Hit(article_id, doc.title, doc.kind, doc.url, fused, answer.text, matched.text, doc.tags,
+                   answer.details, answer.shortened)
+
+    def _with_verdict(self, hit: Hit, question: str, vector: np.ndarray) -> Hit:
+        """A yes/no question gets the plain "No" first when the article states it (e.g. "do you
+        sell mobiles?" against "no TV packages, sports channels or mobile SIMs")."""
+        if states_verdict(hit.passage):
+            return hit
+        claims = statements(self._entries[hit.article_id].doc)
+        if not claims:
+            return hit
+        # Only when the claim closest to the question is itself a "no" about what it names: the
+        # article's own answer ("installation is free on a 12-month contract") outranks an
+        # exception further down ("Lifeline customers pay no installation fee").
+        best = int((self.embedder.encode(claims) @ vector).argmax())
+        if not (negative_statement(claims[best]) and shares_a_topic(question, claims[best])):
+            return hit
+        answer = with_verdict(Answer(hit.passage, hit.details, hit.shortened), claims[best])
+        return replace(hit, passage=answer.text)
 
 
 def _units_of(doc: Doc) -> list[_Unit]:
@@ -246,5 +277,6 @@ def doc_from_fields(data: dict) -> Doc:
         poor_for=tuple((data.get("fit") or {}).get("poor_for") or ()),
         criteria=(data.get("fit") or {}).get("criteria"),
         tags=tuple(data.get("tags") or ()),
+        cost_breakdown=tuple(data.get("cost_breakdown") or ()),
     )
 

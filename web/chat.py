@@ -138,6 +138,7 @@ class ChatService:
                     "sources": custom.get("sources", []),
                     "buttons": reply["buttons"],
                     "decision": custom.get("decision"),
+                    "details": custom.get("details") or {},
                 }
                 if reply["text"]:
                     stored = conversations.append(session, conversation_id, "bot", reply["text"], payload)
@@ -192,7 +193,8 @@ class ChatService:
 
 
 def _public(payload: dict[str, Any]) -> dict[str, Any]:
-    return {"sources": payload.get("sources", []), "buttons": payload.get("buttons", [])}
+    return {"sources": payload.get("sources", []), "buttons": payload.get("buttons", []),
+            "details": payload.get("details") or {}}
 
 
 def public_message(message) -> dict[str, Any]:  # noqa: ANN001

@@ -57,13 +57,15 @@ def run(action, tracker_):
     return events, dispatcher.messages
 
 
-def test_a_covered_question_gets_the_excerpt_a_citation_and_helpful_buttons(action, session):
+def test_a_covered_question_gets_the_answer_one_citation_and_helpful_buttons(action, session):
     turn = tracker("what does it cost to get installed?", "ask_cost")
     events, messages = run(action, turn)
     assert events == []
     [message] = messages
     assert message["text"].startswith("Installation is free on a 12-month contract")
-    assert "How much does installation cost?" in message["text"]
+    # Cited once, by the source line the widget draws from `sources`; the text does not repeat it.
+    assert "How much does installation cost?" not in message["text"]
+    assert message["custom"]["details"] == {"shortened": True}  # "It pays for the visit." is left to read
     assert message["custom"]["sources"] == [{
         "article_id": "installation-fee", "title": "How much does installation cost?",
         "url": "https://kestrelfibre.example/help/installation-fee"}]
