@@ -11,6 +11,7 @@ from actions.common import (
     FIT_BUTTONS,
     HELPFUL_BUTTONS,
     OFFER_BUTTONS,
+    QUEUED_BUTTONS,
     SALES_OPENING,
     OffLoop,
     connecting_text,
@@ -95,6 +96,7 @@ class ActionAnswerFromKb(OffLoop, Action):
             meanwhile = f"\n\nWhile you wait, here's what our article says:\n\n{best.passage}"
             dispatcher.utter_message(
                 text=lead + connecting_text(decision, wait, now) + (meanwhile if sure else ""),
+                buttons=QUEUED_BUTTONS,
                 json_message={**article, "decision": details, **handoff_payload(decision)},
             )
         else:

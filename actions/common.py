@@ -24,6 +24,8 @@ OFFER_BUTTONS = [
     {"title": "Talk to a person", "payload": "/request_human"},
     {"title": "Keep trying with the bot", "payload": "/keep_bot"},
 ]
+# While queued the customer may change their mind; the web app withdraws the escalation.
+QUEUED_BUTTONS = [{"title": "Keep chatting with the bot", "payload": "/keep_bot"}]
 SALES_OPENING = "It's a big decision, and a person from our sales team is happy to talk it through."
 
 

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerFromKb
 from actions.common import (
+    QUEUED_BUTTONS,
     OffLoop,
     connecting_text,
     conversation_context,
@@ -61,7 +62,8 @@ class ActionEscalate(OffLoop, _Routing, Action):
             decision.priority = min(decision.priority, int(offer.get("priority") or decision.priority))
             decision.evidence = {**offer.get("evidence", {}), **decision.evidence}
         wait = wait_minutes(router, decision)
-        dispatcher.utter_message(text=connecting_text(decision, wait, now), json_message=handoff_payload(decision))
+        dispatcher.utter_message(text=connecting_text(decision, wait, now), buttons=QUEUED_BUTTONS,
+                                 json_message=handoff_payload(decision))
         return []
 
 

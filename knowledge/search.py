@@ -16,8 +16,8 @@ from knowledge.compose import (
     is_yes_no_question,
     negative_statement,
     shares_a_topic,
-    states_verdict,
     statements,
+    states_verdict,
     with_verdict,
 )
 from knowledge.embedder import DIM, Embedder

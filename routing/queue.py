@@ -45,6 +45,19 @@ def close(session: Session, escalation_id: int, by: str | None) -> Escalation:
     return escalation
 
 
+def withdraw(session: Session, escalation_id: int) -> Escalation:
+    """The customer chose to keep chatting with the bot while waiting: the escalation leaves the
+    queue (closed by the customer), and the withdrawal is kept for the agents and the dashboard."""
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None or escalation.status != "queued":
+        raise IllegalTransition(f"Escalation {escalation_id} is not waiting in the queue.")
+    escalation.status, escalation.closed_at = "closed", utcnow()
+    _record(session, escalation, "queued", "closed", "customer")
+    log.record(session, escalation.conversation_id, "escalation_withdrawn", escalation_id=escalation.id,
+               reasons=escalation.reasons, team=escalation.team)
+    return escalation
+
+
 def estimated_wait_minutes(session: Session, fallback: int, recent: int = 50) -> int:
     """Median minutes from queued to claimed over the last ``recent`` claims (fallback: the SLA)."""
     rows = session.execute(

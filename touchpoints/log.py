@@ -30,16 +30,21 @@ def failures_in_a_row(session: Session, conversation_id: str, latest_failed: boo
 
     An answer failed when the customer clicked "No, it didn't" or asked the same thing again
     in other words (the next turn's event says ``rephrased``; ``latest_failed`` says it of the
-    turn being decided now). A helpful click or an answer nobody pushed back on ends the run.
+    turn being decided now). A helpful click or an answer nobody pushed back on ends the run, and
+    so does a person's help: after an agent hands the customer back to the bot (or the customer
+    rates the chat) the slate is clean, so earlier failures no longer colour the tone.
     """
     events = session.scalars(
         select(Event)
-        .where(Event.conversation_id == conversation_id, Event.kind.in_(["answer", "unsure", "feedback"]))
+        .where(Event.conversation_id == conversation_id,
+               Event.kind.in_(["answer", "unsure", "feedback", "resolved", "rating", "escalation_withdrawn"]))
         .order_by(Event.id.desc())
         .limit(look_back)
     )
     count, failed_next = 0, latest_failed
     for event in events:
+        if event.kind in ("resolved", "rating", "escalation_withdrawn"):
+            break
         if event.kind == "feedback":
             if event.data.get("helpful"):
                 break

@@ -6,13 +6,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from candor.db import session_scope, utcnow
 from routing import queue, service_level
 from routing.policy import Router
 from touchpoints import conversations, log
-from touchpoints.models import Conversation, IdempotencyKey
+from touchpoints.models import Conversation, IdempotencyKey, Message
 from touchpoints.redaction import KINDS, redact
 from web.health import actions_error
 from web.locks import Locks
@@ -40,6 +41,8 @@ BOT_ERROR_APOLOGY = (
 )
 HUMAN_PAYLOAD = "/request_human"
 HUMAN_BUTTON = {"title": "Talk to a person", "payload": HUMAN_PAYLOAD}
+KEEP_BOT_PAYLOAD = "/keep_bot"
+LEFT_QUEUE_REPLY = "OK, I've taken you out of the queue. I'm still here: what would you like to know?"
 
 
 @dataclass
@@ -100,17 +103,32 @@ class ChatService:
         # Masked before it is stored or reaches Rasa's tracker store; an address a waiting
         # customer leaves for a follow-up is still read from what they typed.
         masked = redact(text, self.redact_kinds)
-        message = conversations.append(session, current.id, "customer", masked)
+        # A button click is kept as the words on the button; Rasa still gets the payload.
+        title = _button_title(session, current.id, masked)
+        message = conversations.append(session, current.id, "customer", title or masked,
+                                       {"payload": masked} if title else None)
         if idempotency_key:
             session.add(IdempotencyKey(conversation_id=current.id, key=idempotency_key, message_seq=message.seq))
             session.flush()
         status = current.status
+        if status == "queued" and masked == KEEP_BOT_PAYLOAD:
+            return self._leave_queue(session, current)
         email = service_level.find_email(text) if status == "queued" else None
         if email:
             # Waiting customers were told they can leave an address instead of waiting.
             _, ack = service_level.leave_follow_up(session, current.id, email)
             return TurnResult([public_message(ack)], status)
         return status, masked
+
+    def _leave_queue(self, session, conversation: Conversation) -> TurnResult:  # noqa: ANN001
+        """"Keep chatting with the bot" while queued: the escalation is withdrawn, the place freed."""
+        escalation = queue.open_escalation(session, conversation.id)
+        if escalation is None or escalation.status != "queued":  # a person has it already
+            return TurnResult([], conversation.status)
+        queue.withdraw(session, escalation.id)
+        conversation.status = "bot"
+        reply = conversations.append(session, conversation.id, "bot", LEFT_QUEUE_REPLY)
+        return TurnResult([public_message(reply)], "bot")
 
     def replay(self, conversation_id: str, idempotency_key: str, text: str) -> TurnResult | None:
         """The answer to a request already processed: the replies stored after its message."""
@@ -119,7 +137,7 @@ class ChatService:
             if seen is None:
                 return None
             original, *after = conversations.transcript(session, conversation_id, after=seen.message_seq - 1)
-            if original.text != redact(text, self.redact_kinds):
+            if (original.payload or {}).get("payload", original.text) != redact(text, self.redact_kinds):
                 raise KeyReused("This Idempotency-Key was used for a different message; use a new key per message.")
             replies = []
             for message in after:
@@ -190,6 +208,23 @@ class ChatService:
             conversation.status = "queued"
         log.record(session, conversation.id, "escalated", escalation_id=escalation.id,
                    reasons=reasons, evidence=evidence or {})
+
+
+def _button_title(session, conversation_id: str, text: str) -> str | None:  # noqa: ANN001
+    """The title of the button whose payload the customer sent, from the bot's latest buttons."""
+    if not text.startswith("/"):
+        return None
+    recent = session.scalars(select(Message).where(Message.conversation_id == conversation_id, Message.sender == "bot")
+                             .order_by(Message.seq.desc()).limit(20))
+    for message in recent:
+        for button in (message.payload or {}).get("buttons") or []:
+            if button.get("payload") == text:
+                return button.get("title") or None
+    return KNOWN_TITLES.get(text)
+
+
+# Payloads the widget offers on its own (the header's "Talk to a person") or that outlive their message.
+KNOWN_TITLES = {HUMAN_PAYLOAD: "Talk to a person", KEEP_BOT_PAYLOAD: "Keep chatting with the bot"}
 
 
 def _public(payload: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,12 @@ pytestmark = pytest.mark.unit
         ([("answer", {}), ("answer", {"rephrased": True}), "now"], 2),
         ([("answer", {}), ("answer", {}), "now"], 1),
         ([("answer", {}), ("feedback", {"helpful": True}), "now"], 0),
+        # Tone is never sticky: a person's help, a rating or leaving the queue starts a clean slate.
+        ([("unsure", {}), ("unsure", {}), ("resolved", {"return_to_bot": True})], 0),
+        ([("unsure", {}), ("answer", {}), ("feedback", {"helpful": False}), ("resolved", {}), ("rating", {"score": 4})], 0),
+        ([("unsure", {}), ("unsure", {}), ("escalation_withdrawn", {})], 0),
+        ([("unsure", {}), ("resolved", {}), ("unsure", {})], 1),
+        ([("unsure", {}), ("unsure", {}), ("rating", {"score": 4}), "now"], 0),
     ],
 )
 def test_failures_in_a_row(session, events, expected):
