@@ -1,6 +1,7 @@
 import pytest
+from pydantic import ValidationError
 
-from knowledge.articles import ArticleContent, ArticleIn
+from knowledge.articles import ArticleContent, ArticleIn, EditedContent
 from knowledge.store import ArticleConflict, ArticleNotFound, ArticleStore, working_copy
 
 pytestmark = pytest.mark.unit
@@ -104,3 +105,44 @@ def test_delete_removes_and_bumps(session):
     store.delete("plan-plus-cost")
     assert store.count() == 0
     assert store.revision() == revision + 1
+
+
+def test_a_cost_breakdown_or_fit_edit_is_a_version_and_restores(session):
+    store = ArticleStore(session)
+    store.save(article())
+    rows = [{"item": "Monthly", "amount": "£38.00", "note": "line, support and April's rise"}]
+    store.save_draft("plan-plus-cost", content(cost_breakdown=rows), author="ed")
+    assert store.versions("plan-plus-cost")[-1].snapshot["cost_breakdown"] == rows
+    assert store.get("plan-plus-cost").cost_breakdown[0]["amount"] == "£36.00"   # published stays until publish
+    restored = store.restore("plan-plus-cost", 1)
+    assert working_copy(restored)["cost_breakdown"][0]["amount"] == "£36.00"
+
+    fit = {"good_for": ["Families"], "poor_for": ["People living alone"],
+           "criteria": {"household_min": 3, "household_max": 5, "uses": ["gaming"], "monthly_price": 36.0}}
+    store.save(article(id="plus-fit", kind="fit", cost_breakdown=None, fit=fit))
+    store.save_draft("plus-fit", content(kind="fit", cost_breakdown=None, fit={**fit, "good_for": ["Big families"]}))
+    assert [v.snapshot["fit"]["good_for"] for v in store.versions("plus-fit")] == [["Families"], ["Big families"]]
+    assert store.versions("plus-fit")[-1].snapshot["fit"]["criteria"] == fit["criteria"]
+
+
+@pytest.mark.parametrize("amount", ["£95.00", "£60", "£0.00", "£5 a month", "£60 plus VAT", "£5/month", "-£5.00",
+                                    "£1,250.00", " £12.50 "])
+def test_cost_amounts_in_pounds_are_accepted(amount):
+    assert article(cost_breakdown=[{"item": "Fee", "amount": amount}]).cost_breakdown[0].amount == amount.strip()
+
+
+@pytest.mark.parametrize("amount", ["", "60", "£", "£9.5", "£ 60", "about £60", "£5a month", "£12,34", "$5", "£60."])
+def test_cost_amounts_that_are_not_money_are_refused_with_the_rule(amount):
+    with pytest.raises(ValidationError, match=r"amount must be money in pounds, e\.g\. £12\.50"):
+        article(cost_breakdown=[{"item": "Fee", "amount": amount}])
+
+
+def test_the_editor_keeps_breakdowns_on_cost_articles_and_fit_lists_on_fit_ones():
+    base = {"title": "Own router?", "kind": "tradeoff", "body": "Either works."}
+    with pytest.raises(ValidationError, match="only cost articles have a cost breakdown"):
+        EditedContent(**base, cost_breakdown=[{"item": "Router", "amount": "£0.00"}])
+    with pytest.raises(ValidationError, match="only fit articles say who an offer suits"):
+        EditedContent(**base, fit={"good_for": ["gamers"]})
+    assert EditedContent(**base, cost_breakdown=[], fit={"good_for": ["  "]}).fit.good_for == []
+    # Files and old versions are not held to it, so they stay loadable.
+    assert ArticleIn(id="x", **base, cost_breakdown=[{"item": "Router", "amount": "£0.00"}]).cost_breakdown

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from candor.db import session_scope
-from knowledge.models import Article
+from knowledge.models import Article, ArticleVersion
 from routing import staff
 
 pytestmark = pytest.mark.unit
@@ -135,3 +135,90 @@ def test_test_a_question_follows_publishing(app, prefix):
     archived = client.get("/api/search", headers=editor, params=question).json()
     assert all(hit["article_id"] != aid for hit in archived["hits"])
     assert client.get("/api/search", headers=editor, params={"q": "  "}).status_code == 422
+
+
+def cost(article_id: str, **changes) -> dict:
+    rows = [{"item": " Engineer visit ", "amount": "£60.00", "note": " two hours on site "},
+            {"item": "Router", "amount": "£0.00", "note": ""}]
+    return new(article_id, **{"title": "How much is installation?", "kind": "cost", "body": "Installation is £60.",
+                              "questions": ["how much is installation"], "tags": ["fees"], "cost_breakdown": rows,
+                              **changes})
+
+
+def test_cost_breakdown_is_money_versioned_and_restorable(app, prefix):
+    client = TestClient(app)
+    editor = sign_in(client, "editor")
+    aid = f"{prefix}installation"
+    made = client.post("/api/articles", headers=editor, json=cost(aid))
+    assert made.status_code == 201, made.text
+    assert made.json()["working"]["cost_breakdown"] == [
+        {"item": "Engineer visit", "amount": "£60.00", "note": "two hours on site"},
+        {"item": "Router", "amount": "£0.00", "note": ""}]
+
+    def put(rows: list[dict], **changes):
+        body = {k: v for k, v in cost(aid, cost_breakdown=rows, **changes).items() if k != "id"}
+        return client.put(f"/api/articles/{aid}", headers=editor, json=body)
+
+    for amount in ("60", "£9.5", "about £60", "£ 60", "sixty pounds"):
+        bad = put([{"item": "Engineer visit", "amount": amount}])
+        assert bad.status_code == 422, amount
+        assert bad.json()["detail"] == (
+            "cost_breakdown.0.amount: amount must be money in pounds, e.g. £12.50, £60 or £5 a month")
+    blank = put([{"item": "Router", "amount": "£1"}, {"item": "  ", "amount": "£5"}])
+    assert blank.status_code == 422
+    assert blank.json()["detail"] == "cost_breakdown.1.item: item must say what the money pays for, e.g. Engineer visit"
+    wrong_kind = put([{"item": "Engineer visit", "amount": "£60"}], kind="policy")
+    assert wrong_kind.status_code == 422 and "only cost articles have a cost breakdown" in wrong_kind.json()["detail"]
+    assert put([], kind="policy").status_code == 200            # an empty breakdown is no breakdown
+    assert client.get(f"/api/articles/{aid}/versions", headers=editor).json()[0]["version"] == 2
+
+    rows = [{"item": "Engineer visit", "amount": "£65 plus VAT", "note": "two hours on site"},
+            {"item": "Discount", "amount": "-£5.00", "note": ""}, {"item": "Rental", "amount": "£1,250/year"}]
+    saved = put(rows)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["version"] == 3 and saved.json()["working"]["cost_breakdown"][0]["amount"] == "£65 plus VAT"
+    latest = client.get(f"/api/articles/{aid}/versions", headers=editor).json()[0]
+    assert latest["snapshot"]["cost_breakdown"][1] == {"item": "Discount", "amount": "-£5.00", "note": ""}
+    assert "+cost: Engineer visit · £65 plus VAT · two hours on site" in latest["diff"]
+    assert "+cost: Rental · £1,250/year" in latest["diff"]
+    restored = client.post(f"/api/articles/{aid}/versions/1/restore", headers=editor).json()
+    assert restored["version"] == 4 and restored["working"]["cost_breakdown"][0]["amount"] == "£60.00"
+    diff = client.get(f"/api/articles/{aid}/versions", headers=editor).json()[0]["diff"]
+    assert "-cost: Engineer visit · £65 plus VAT · two hours on site" in diff
+    assert "+cost: Engineer visit · £60.00 · two hours on site" in diff
+
+    # A version saved before amounts had to be money is refused with the reason, not a server error.
+    with session_scope() as session:
+        first = session.query(ArticleVersion).filter_by(article_id=aid, version=1).one()
+        first.snapshot = {**first.snapshot, "cost_breakdown": [{"item": "Engineer visit", "amount": "60"}]}
+    old = client.post(f"/api/articles/{aid}/versions/1/restore", headers=editor)
+    assert old.status_code == 422 and "amount must be money in pounds" in old.json()["detail"]
+
+
+def test_fit_lists_are_trimmed_and_criteria_kept(app, prefix):
+    client = TestClient(app)
+    editor = sign_in(client, "editor")
+    aid = f"{prefix}who-plus-suits"
+    criteria = {"household_min": 3, "household_max": 5, "uses": ["everyday", "gaming"], "monthly_price": 36.0}
+    fit = {"good_for": [" Families of three to five ", "", "Gamers"], "poor_for": ["People living alone"],
+           "criteria": criteria}
+    made = client.post("/api/articles", headers=editor, json=new(aid, kind="fit", title="Who is Plus for?", fit=fit))
+    assert made.status_code == 201, made.text
+    assert made.json()["working"]["fit"] == {**fit, "good_for": ["Families of three to five", "Gamers"]}
+    edit = {k: v for k, v in new(aid, kind="fit", title="Who is Plus for?").items() if k != "id"}
+    saved = client.put(f"/api/articles/{aid}", headers=editor,
+                       json={**edit, "fit": {**fit, "good_for": ["Families", "Shared houses"]}})
+    assert saved.json()["working"]["fit"]["criteria"] == criteria
+    diff = client.get(f"/api/articles/{aid}/versions", headers=editor).json()[0]["diff"]
+    assert "+good for: Shared houses" in diff and "-good for: Gamers" in diff
+    assert "+fit criteria" not in diff
+    assert " fit criteria: households of 3–5 · uses everyday, gaming · £36.00 a month" in diff
+
+    upside_down = client.put(f"/api/articles/{aid}", headers=editor, json={
+        **edit, "fit": {**fit, "criteria": {**criteria, "household_min": 6}}})
+    assert upside_down.status_code == 422
+    assert upside_down.json()["detail"] == "fit.criteria: the smallest household must not be bigger than the largest"
+    long = client.put(f"/api/articles/{aid}", headers=editor, json={**edit, "fit": {"good_for": ["x" * 301]}})
+    assert long.status_code == 422 and long.json()["detail"].startswith("fit.good_for.0: ")
+    wrong_kind = client.put(f"/api/articles/{aid}", headers=editor, json={**edit, "kind": "policy", "fit": fit})
+    assert wrong_kind.status_code == 422 and "only fit articles" in wrong_kind.json()["detail"]

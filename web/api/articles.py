@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from candor.db import session_scope
-from knowledge.articles import ArticleContent, ArticleId
+from knowledge.articles import ArticleId, EditedContent
 from knowledge.models import Article
 from knowledge.store import ArticleConflict, ArticleNotFound, ArticleStore, snapshot, working_copy
 from routing.policy import Turn
@@ -28,13 +28,13 @@ Reader = Annotated[User, Depends(require("agent", "editor", "admin"))]
 IfMatch = Annotated[int | None, Header(alias="If-Match", description="The version you edited; 409 if it moved on")]
 
 
-class NewArticle(ArticleContent):
+class NewArticle(EditedContent):
     """A new article always starts as a draft; publishing is its own step."""
 
     id: ArticleId = Field(description="Slug, e.g. plan-pro-cost")
 
-    def content(self) -> ArticleContent:
-        return ArticleContent.model_validate(self.model_dump(exclude={"id"}))
+    def content(self) -> EditedContent:
+        return EditedContent.model_validate(self.model_dump(exclude={"id"}))
 
 
 class Preview(BaseModel):
@@ -70,6 +70,10 @@ def _edit(action):  # noqa: ANN001, ANN202
         raise HTTPException(404, str(error)) from error
     except ArticleConflict as error:
         raise HTTPException(409, str(error)) from error
+    except ValidationError as error:   # an old version that today's rules refuse, e.g. an amount without £
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'article'}: {e['msg'].removeprefix('Value error, ')}"
+                    for e in error.errors()]
+        raise HTTPException(422, "; ".join(problems)) from error
 
 
 @router.get("/api/articles")
@@ -109,7 +113,7 @@ def get_article(article_id: str, user: Reader) -> dict[str, Any]:
 
 
 @router.put("/api/articles/{article_id}")
-def save_article(article_id: str, body: ArticleContent, user: Editor, if_match: IfMatch = None) -> dict[str, Any]:
+def save_article(article_id: str, body: EditedContent, user: Editor, if_match: IfMatch = None) -> dict[str, Any]:
     """Saves a draft; on a published article the edit waits, unpublished, until it is published."""
     with session_scope() as session:
         store = ArticleStore(session)
@@ -143,8 +147,16 @@ _transition("discard-draft", "Drop unpublished changes; the published text stays
 
 
 def _lines(snap: dict[str, Any]) -> list[str]:
-    """A version as text, one field per line and the body line by line, for a readable diff."""
+    """A version as text, one field per line, cost rows and fit entries one per line, the body line by line."""
     lines = [f"{name}: {snap.get(name)}" for name in ("title", "kind", "status", "url", "tags", "questions")]
+    lines += [" · ".join(filter(None, (f"cost: {row.get('item')}", row.get("amount"), row.get("note"))))
+              for row in snap.get("cost_breakdown") or []]
+    fit = snap.get("fit") or {}
+    lines += [f"good for: {line}" for line in fit.get("good_for") or []]
+    lines += [f"not for: {line}" for line in fit.get("poor_for") or []]
+    if c := fit.get("criteria"):
+        lines.append(f"fit criteria: households of {c.get('household_min')}–{c.get('household_max')}"
+                     f" · uses {', '.join(c.get('uses') or [])} · £{c.get('monthly_price', 0):.2f} a month")
     return lines + ["body:"] + str(snap.get("body") or "").splitlines()
 
 
