@@ -57,7 +57,7 @@ def _last_article(conversation_id: str) -> str | None:
     """The article of the answer the feedback is about; unknown (None) if the database is away."""
     try:
         with session_scope() as session:
-            answer = log.last_event(session, conversation_id, "answer")
+            answer = log.last_event(session, conversation_id, "answer", "fit_recommendation")
             return answer.data.get("article_id") if answer else None
     except Exception:  # the feedback itself is still stored (or spooled) without it
         logger.exception("Could not read the last answer of %s", conversation_id)

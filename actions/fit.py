@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
+    HELPFUL_BUTTONS,
     OFFER_BUTTONS,
     SALES_OPENING,
     OffLoop,
@@ -17,8 +18,9 @@ from actions.common import (
     offer_text,
     wait_minutes,
 )
-from actions.services import Services, default_services
-from knowledge.fit import Profile, assess, parse_budget, parse_household, parse_use, recommend_text
+from actions.services import Services, default_services, record_event
+from knowledge.compose import structured
+from knowledge.fit import Profile, assess, parse_budget, parse_household, parse_use, recommend
 from routing.policy import Turn
 
 FORM_SLOTS = ("fit_household", "fit_use", "fit_budget")
@@ -72,8 +74,17 @@ class ActionRecommendPlan(OffLoop, Action):
             budget=None if budget in (None, "any") else float(budget),
         )
         assessments = assess(profile, docs)
-        text, doc = recommend_text(assessments, tracker.get_slot("plan"))
-        sources = [{"article_id": doc.article_id, "title": doc.title, "url": doc.url}] if doc else []
+        asked = tracker.get_slot("plan")
+        recommendation = recommend(assessments, asked, profile)
+        text, doc = recommendation.text, recommendation.doc
+        article = {"sources": [{"article_id": doc.article_id, "title": doc.title, "url": doc.url}],
+                   "details": structured(doc, [])} if doc else {"sources": []}
+        # The recommendation is a touchpoint like an answer: the decision stage, the article's
+        # stats, and an outcome of its own when honesty says no plan (or not this one) fits.
+        record_event(tracker.sender_id, "fit_recommendation", article_id=doc.article_id if doc else None,
+                     verdict=recommendation.verdict, missed=list(recommendation.missed), asked=asked,
+                     plan_price=recommendation.price, profile={"household": profile.household, "use": profile.use,
+                                                               "budget": profile.budget})
         # Finishing the fit questions is the decision stage; a dear plan earns a sales offer.
         now = services.clock()
         offer = services.router.high_value_offer(Turn(
@@ -81,12 +92,13 @@ class ActionRecommendPlan(OffLoop, Action):
             attributes=conversation_context(tracker.sender_id).attributes, now=now,
         ))
         if offer is None:
-            dispatcher.utter_message(text=text, json_message={"sources": sources, "decision": {"action": "answer"}})
+            dispatcher.utter_message(text=f"{text}\n\nWas this helpful?", buttons=HELPFUL_BUTTONS,
+                                     json_message={**article, "decision": {"action": "answer"}})
         else:
             wait = wait_minutes(services.router, offer)
             dispatcher.utter_message(
                 text=f"{text}\n\n" + offer_text(SALES_OPENING, offer, wait, now, "carry on with me"),
                 buttons=OFFER_BUTTONS,
-                json_message={"sources": sources, "decision": {"action": "offer", **handoff_payload(offer)["handoff"]}},
+                json_message={**article, "decision": {"action": "offer", **handoff_payload(offer)["handoff"]}},
             )
         return [SlotSet(slot, None) for slot in FORM_SLOTS]

@@ -59,23 +59,66 @@ def assess(profile: Profile, docs: list[Doc]) -> list[Assessment]:
     return sorted(out, key=lambda a: (len(a.misses), a.price))
 
 
-def recommend_text(assessments: list[Assessment], asked: str | None = None) -> tuple[str, Doc | None]:
-    """What the bot says, and the article it rests on."""
+VERDICTS = ("fits", "not_a_fit", "no_plan_fits")
+# What to look for elsewhere when nothing we sell fits, by the criterion missed (no competitor named).
+ELSEWHERE = {
+    "household": "a plan sized for a household like yours",
+    "use": "a plan built for {use}",
+    "budget": "a cheaper plan or a social tariff (many providers have one for people on benefits)",
+}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What the fit form concludes, as the customer reads it and as the touchpoint records it."""
+
+    text: str
+    doc: Doc | None
+    verdict: str  # VERDICTS: the plan fits; the plan asked about does not (another does); none does
+    missed: tuple[str, ...] = ()  # criteria the asked (or closest) plan misses, in words
+    price: float | None = None
+
+
+def recommend(
+    assessments: list[Assessment], asked: str | None = None, profile: Profile | None = None
+) -> Recommendation:
+    """The cheapest plan that fits, said plainly; when the one asked about or every plan misses,
+    that is said too, with why and what to look for instead."""
     if not assessments:
-        return "I don't have fit guidance for our plans yet; a person can help you choose.", None
+        return Recommendation("I don't have fit guidance for our plans yet; a person can help you choose.",
+                              None, "no_plan_fits")
     best = assessments[0]
     lines = []
     asked_one = next((a for a in assessments if asked and a.doc.product == asked), None)
+    missed: tuple[str, ...] = ()
     if asked_one is not None and not asked_one.fits:
+        missed = asked_one.misses
         lines.append(f"{_name(asked_one.doc)} is probably not the right plan for you, because "
                      f"{' and '.join(asked_one.misses)}.")
     if best.fits:
         lines.append(f"From what you told me, {_name(best.doc)} (£{best.price:.2f} a month) is the "
                      f"cheapest plan that fits everything you need.")
-    else:
-        lines.append(f"None of our plans fits everything you told me. The closest is {_name(best.doc)}, "
-                     f"but {' and '.join(best.misses)}. A person can talk it through with you.")
-    return " ".join(lines), best.doc
+        verdict = "not_a_fit" if missed else "fits"
+        return Recommendation(" ".join(lines), best.doc, verdict, missed, best.price)
+    lines.append(f"Honestly, none of our plans fits everything you told me. The closest is {_name(best.doc)}, "
+                 f"but {' and '.join(best.misses)}. You may be better served by {_elsewhere(best, profile)}, "
+                 "and a person can talk it through with you if you'd like.")
+    return Recommendation(" ".join(lines), best.doc, "no_plan_fits", missed or best.misses, best.price)
+
+
+def recommend_text(assessments: list[Assessment], asked: str | None = None) -> tuple[str, Doc | None]:
+    """What the bot says, and the article it rests on."""
+    recommendation = recommend(assessments, asked)
+    return recommendation.text, recommendation.doc
+
+
+def _elsewhere(closest: Assessment, profile: Profile | None) -> str:
+    wanted = []
+    for miss in closest.misses:
+        key = "household" if "households" in miss else "use" if "built for" in miss else "budget"
+        use = USES.get(profile.use, profile.use) if profile else "what you need"
+        wanted.append(ELSEWHERE[key].format(use=use))
+    return " or ".join(dict.fromkeys(wanted)) or "a provider whose plans match what you need"
 
 
 def _name(doc: Doc) -> str:

@@ -20,7 +20,7 @@ from touchpoints.journey import STAGES
 from touchpoints.models import Event, Message, Touchpoint
 from touchpoints.scorer import escalation_spans
 
-CONTAINED = ("answered_confirmed", "answered_unconfirmed")
+CONTAINED = ("answered_confirmed", "answered_unconfirmed", "not_a_fit")  # no person needed
 EXPORT_COLUMNS = (
     "conversation_id", "started_at", "last_activity_at", "stage", "resolution", "escalated", "escalation_reasons",
     "turns", "rephrasings", "time_to_resolution_s", "queue_wait_s", "sentiment_avg", "sentiment_trend",

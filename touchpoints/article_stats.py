@@ -35,12 +35,12 @@ def article_stats(session: Session) -> dict[str, ArticleStats]:
     last_answer: dict[str, str] = {}
     events = session.execute(
         select(Event.conversation_id, Event.kind, Event.data)
-        .where(Event.kind.in_(["answer", "feedback", "escalated"]))
+        .where(Event.kind.in_(["answer", "fit_recommendation", "feedback", "escalated"]))
         .order_by(Event.id)
     )
     for conversation_id, kind, data in events:
         article_id = (data or {}).get("article_id")
-        if kind == "answer" and article_id:
+        if kind in ("answer", "fit_recommendation") and article_id:  # a recommendation rests on its article
             stats[article_id].used += 1
             last_answer[conversation_id] = article_id
         elif kind == "feedback" and article_id:

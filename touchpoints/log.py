@@ -16,10 +16,10 @@ def record(session: Session, conversation_id: str, kind: str, **data: Any) -> Ev
     return event
 
 
-def last_event(session: Session, conversation_id: str, kind: str) -> Event | None:
+def last_event(session: Session, conversation_id: str, *kinds: str) -> Event | None:
     return session.scalar(
         select(Event)
-        .where(Event.conversation_id == conversation_id, Event.kind == kind)
+        .where(Event.conversation_id == conversation_id, Event.kind.in_(kinds))
         .order_by(Event.id.desc())
         .limit(1)
     )

@@ -18,16 +18,18 @@ def load_record(session: Session, conversation_id: str) -> tuple[Record, int, in
     """The conversation as scoring reads it, with the newest message and event ids seen."""
     conversation = session.get(Conversation, conversation_id)
     messages = session.execute(
-        select(Message.id, Message.sender, Message.text, Message.created_at)
+        select(Message.id, Message.sender, Message.text, Message.payload, Message.created_at)
         .where(Message.conversation_id == conversation_id).order_by(Message.seq)).all()
     events = session.execute(
         select(Event.id, Event.conversation_id, Event.kind, Event.data, Event.created_at)
         .where(Event.conversation_id == conversation_id).order_by(Event.id)).all()
-    answered = {e.data.get("article_id") for e in events if e.kind == "answer" and e.data.get("article_id")}
+    answered = {e.data.get("article_id") for e in events
+                if e.kind in ("answer", "fit_recommendation") and e.data.get("article_id")}
     kinds = dict(session.execute(select(Article.id, Article.kind).where(Article.id.in_(answered))).all())
     record = Record(
         attributes=conversation.attributes or {},
-        messages=[(m.sender, m.text, m.created_at) for m in messages],
+        # A button click is stored as its title; scoring reads the payload, not typed words.
+        messages=[(m.sender, (m.payload or {}).get("payload") or m.text, m.created_at) for m in messages],
         events=[(e.kind, e.data or {}, e.created_at) for e in events],
         escalations=escalation_spans(events),
         article_kinds=kinds,

@@ -17,12 +17,16 @@ from touchpoints.sentiment import sentiment
 FORMULA_VERSION = 1
 ABANDON_AFTER = timedelta(minutes=30)
 
-RESOLUTIONS = ("answered_confirmed", "answered_unconfirmed", "resolved_by_agent", "abandoned", "unresolved")
-# How much each outcome is worth in the experience score, and the satisfaction it predicts.
-RESOLUTION_VALUE = {"answered_confirmed": 1.0, "resolved_by_agent": 0.9, "answered_unconfirmed": 0.7,
-                    "unresolved": 0.3, "abandoned": 0.0}
-PREDICTED_SATISFACTION = {"answered_confirmed": 4.5, "resolved_by_agent": 4.0, "answered_unconfirmed": 3.5,
-                          "unresolved": 2.5, "abandoned": 2.0}
+RESOLUTIONS = ("answered_confirmed", "answered_unconfirmed", "not_a_fit", "resolved_by_agent", "abandoned",
+               "unresolved")
+# How much each outcome is worth in the experience score, and the satisfaction it predicts. An
+# honest "this is not for you" is a good experience, not a failure, though a sale is lost.
+RESOLUTION_VALUE = {"answered_confirmed": 1.0, "resolved_by_agent": 0.9, "not_a_fit": 0.8,
+                    "answered_unconfirmed": 0.7, "unresolved": 0.3, "abandoned": 0.0}
+PREDICTED_SATISFACTION = {"answered_confirmed": 4.5, "resolved_by_agent": 4.0, "not_a_fit": 3.5,
+                          "answered_unconfirmed": 3.5, "unresolved": 2.5, "abandoned": 2.0}
+ANSWERS = ("answer", "fit_recommendation")  # the bot answered from an article
+NOT_FOR_YOU = ("not_a_fit", "no_plan_fits")
 
 
 @dataclass
@@ -79,6 +83,8 @@ def resolution(record: Record, now: datetime) -> tuple[str, datetime | None]:
 
     * resolved_by_agent: a person claimed an escalation and resolved it;
     * answered_confirmed: the customer clicked "Yes, that helped" on an answer;
+    * not_a_fit: the fit form's last recommendation said honestly that no plan, or not the
+      plan asked about, fits (and nothing failed after it);
     * answered_unconfirmed: the bot's last answer was not pushed back on (no "No", no later
       unsure turn, no escalation);
     * abandoned: nothing resolved and the customer has been silent for 30 minutes;
@@ -88,14 +94,17 @@ def resolution(record: Record, now: datetime) -> tuple[str, datetime | None]:
     resolved = _events(record, "resolved")
     if resolved and any(span.claimed_at for span in record.escalations):
         return "resolved_by_agent", resolved[-1][2]
-    turns = _events(record, "answer", "unsure", "feedback")
+    turns = _events(record, *ANSWERS, "unsure", "feedback")
     last = turns[-1] if turns else None
     failed = last is not None and (last[0] == "unsure" or (last[0] == "feedback" and not last[1].get("helpful")))
     if not record.escalations and turns and not failed:
+        answered = [e for e in turns if e[0] in ANSWERS]
+        if answered and answered[-1][0] == "fit_recommendation" and answered[-1][1].get("verdict") in NOT_FOR_YOU:
+            return "not_a_fit", answered[-1][2]
         helpful = [e for e in turns if e[0] == "feedback" and e[1].get("helpful")]
         if helpful:
             return "answered_confirmed", helpful[-1][2]
-        return "answered_unconfirmed", [e for e in turns if e[0] == "answer"][-1][2]
+        return "answered_unconfirmed", answered[-1][2]
     if now - last_activity >= ABANDON_AFTER:
         return "abandoned", None
     return "unresolved", None
@@ -140,9 +149,11 @@ def score(record: Record, journey: JourneyConfig, now: datetime) -> Scores:
     sentiments = [round(sentiment(text), 3) for text in customer]
     sentiment_avg = round(fmean(sentiments), 3) if sentiments else None
     trend = round(sentiments[-1] - sentiments[0], 3) if len(sentiments) > 1 else None
-    answers = [e[1].get("article_id") for e in _events(record, "answer") if e[1].get("article_id")]
+    answers = [e[1].get("article_id") for e in _events(record, *ANSWERS) if e[1].get("article_id")]
     kinds = [record.article_kinds[a] for a in answers if a in record.article_kinds]
     attribute = record.attributes.get("stage") if isinstance(record.attributes, dict) else None
+    if attribute is None and _events(record, "fit_recommendation"):
+        attribute = "decision"  # finishing "help me choose" is deciding, whatever the words were
     stage = classify(journey, customer, kinds, attribute)
     outcome, resolved_at = resolution(record, now)
     first = min((m[2] for m in record.messages if m[0] == "customer"), default=None)

@@ -84,7 +84,8 @@ def test_each_kind_carries_its_structure(doc):
 
 
 def test_a_markdown_table_is_parsed_without_its_rule_line():
-    table = parse_table("| | Plus 500 | Max 900 |\n|---|---|---|\n| Price | £36 | £49 |\n| Upload | 75 Mbps | 110 Mbps |")
+    table = parse_table("| | Plus 500 | Max 900 |\n|---|---|---|\n| Price | £36 | £49 |\n"
+                        "| Upload | 75 Mbps | 110 Mbps |")
     assert table == {"columns": ["", "Plus 500", "Max 900"],
                      "rows": [["Price", "£36", "£49"], ["Upload", "75 Mbps", "110 Mbps"]]}
 

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.unit
         ([("answer", {}), ("feedback", {"helpful": True}), "now"], 0),
         # Tone is never sticky: a person's help, a rating or leaving the queue starts a clean slate.
         ([("unsure", {}), ("unsure", {}), ("resolved", {"return_to_bot": True})], 0),
-        ([("unsure", {}), ("answer", {}), ("feedback", {"helpful": False}), ("resolved", {}), ("rating", {"score": 4})], 0),
+        ([("unsure", {}), ("answer", {}), ("feedback", {"helpful": False}), ("resolved", {}),
+          ("rating", {"score": 4})], 0),
         ([("unsure", {}), ("unsure", {}), ("escalation_withdrawn", {})], 0),
         ([("unsure", {}), ("resolved", {}), ("unsure", {})], 1),
         ([("unsure", {}), ("unsure", {}), ("rating", {"score": 4}), "now"], 0),

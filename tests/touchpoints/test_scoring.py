@@ -42,6 +42,18 @@ AGENT_RESOLVED = conversation(
     ("customer", "I want to cancel my contract", 0), ("escalated", {"reasons": ["human_topic"]}, 0.1),
     ("agent", "I can help with that.", 6), ("resolved", {"by": "ana"}, 12), ("rating", {"score": 5}, 13),
     escalations=[EscalationSpan(at(0.1), claimed_at=at(5.1), closed_at=at(12), claimed_by="ana")])
+HELP_ME_CHOOSE = conversation(  # the fit form: button answers, then an honest recommendation
+    ("customer", "/check_fit", 0), ("customer", "/inform", 0.3), ("customer", "/inform", 0.6),
+    ("customer", "/inform", 0.9), ("fit_recommendation", {"article_id": "plus-fit", "verdict": "fits"}, 1),
+    kinds={"plus-fit": "fit"})
+NOTHING_FITS = conversation(
+    ("customer", "/check_fit", 0), ("customer", "/inform", 0.5),
+    ("fit_recommendation", {"article_id": "max-fit", "verdict": "no_plan_fits", "missed": ["budget"]}, 1),
+    kinds={"max-fit": "fit"})
+NOT_THAT_ONE_THEN_HELPFUL = conversation(
+    ("customer", "/check_fit", 0),
+    ("fit_recommendation", {"article_id": "plus-fit", "verdict": "not_a_fit"}, 1),
+    ("feedback", {"helpful": True, "article_id": "plus-fit"}, 2), kinds={"plus-fit": "fit"})
 WAITING_LONG = conversation(
     ("customer", "I need a person now, this is terrible", 0), ("escalated", {"reasons": ["explicit_request"]}, 0),
     escalations=[EscalationSpan(at(0))])
@@ -58,6 +70,11 @@ WAITING_LONG = conversation(
                           "escalation_reasons": ["human_topic"]}),
     (WAITING_LONG, 20, {"resolution": "unresolved", "queue_wait_s": 1200.0, "escalated": True}),
     (WAITING_LONG, 40, {"resolution": "abandoned", "queue_wait_s": 2400.0}),
+    # The fit form's recommendation is the decision stage and an answer from its article.
+    (HELP_ME_CHOOSE, 45, {"resolution": "answered_unconfirmed", "stage": "decision", "articles": ["plus-fit"],
+                          "time_to_resolution_s": 60.0}),
+    (NOTHING_FITS, 45, {"resolution": "not_a_fit", "stage": "decision"}),
+    (NOT_THAT_ONE_THEN_HELPFUL, 5, {"resolution": "not_a_fit"}),
 ])
 def test_scores_of_example_conversations(record, now_min, expected):
     scores = score(record, JOURNEY, at(now_min))
@@ -72,6 +89,13 @@ def test_sentiment_series_trend_and_predicted_satisfaction_follow_the_customer()
     assert scores.sentiment_trend < -1.0
     happy = score(ANSWERED_HELPFUL, JOURNEY, at(5))
     assert happy.satisfaction > score(UNSURE_THEN_GONE, JOURNEY, at(45)).satisfaction
+
+
+def test_a_fit_recommendation_scores_like_an_answer_not_an_abandoned_chat():
+    chosen = score(HELP_ME_CHOOSE, JOURNEY, at(45))
+    assert chosen.satisfaction >= 3.5 and chosen.experience_score > 60
+    honest = score(NOTHING_FITS, JOURNEY, at(45))
+    assert honest.experience_score > score(UNSURE_THEN_GONE, JOURNEY, at(45)).experience_score
 
 
 def test_experience_score_orders_outcomes_and_follows_its_formula():
