@@ -19,7 +19,7 @@ from pydantic import (
 SLUG = re.compile(r"^[^\s/]{1,120}$")
 # Money in pounds first ("£60", "£1,250.00", "-£5.00" for a discount), then optional words
 # ("£5 a month", "£60 plus VAT", "£5/month"). Mirrored in web/static/editor-details.js.
-MONEY = re.compile(r"-?£(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{2})?(?:(?:\s+|\s*/\s*)\S.*)?")
+MONEY = re.compile(r"-?£(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{2})?(?:(?: +| */ *)[^ ].*)?", re.ASCII)
 
 
 def _slug(value: str) -> str:
