@@ -1,9 +1,11 @@
 "use strict";
 // The knowledge editor: filterable article list, markdown editing with a sanitized preview,
 // draft → publish, version history with diffs and restore, per-article stats, and a box that
-// asks the live index what the bot would answer.
+// asks the live index what the bot would answer. A cost or fit article's structured part is
+// EditorDetails' (editor-details.js).
 (() => {
   const { api, signIn, el } = Staff;
+  const Details = EditorDetails;
   const $ = (selector, root = document) => root.querySelector(selector);
   let current = null;      // the open article as the API last returned it; null for a new one
   let dirty = false;       // unsaved typing, so leaving the page asks first
@@ -50,6 +52,7 @@
       tags: $("#a-tags").value.split(",").map((s) => s.trim()).filter(Boolean),
       questions: lines("#a-questions"),
       url: $("#a-url").value.trim() || null,
+      ...Details.read(),
     };
   }
 
@@ -92,6 +95,8 @@
     root.replaceChildren($("#article-template").content.cloneNode(true));
     const form = $(".article-form", root);
     form.addEventListener("input", () => { dirty = true; });
+    Details.mount(root, () => { dirty = true; });
+    $("#a-kind").addEventListener("change", () => Details.setKind($("#a-kind").value));
     $("#a-body").addEventListener("input", schedulePreview);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -122,14 +127,19 @@
   }
 
   async function save() {
+    if (!Details.check()) throw new Error("Not saved: see the messages next to the fields.");
     const content = readForm();
     let saved;
-    if (current) {
-      saved = await api(`/api/articles/${encodeURIComponent(current.id)}`, {
-        method: "PUT", body: JSON.stringify(content), headers: { "If-Match": String(current.version) },
-      });
-    } else {
-      saved = await api("/api/articles", { method: "POST", body: JSON.stringify({ id: $("#a-id").value.trim(), ...content }) });
+    try {
+      if (current) {
+        saved = await api(`/api/articles/${encodeURIComponent(current.id)}`, {
+          method: "PUT", body: JSON.stringify(content), headers: { "If-Match": String(current.version) },
+        });
+      } else {
+        saved = await api("/api/articles", { method: "POST", body: JSON.stringify({ id: $("#a-id").value.trim(), ...content }) });
+      }
+    } catch (error) {
+      throw Details.explain(error);
     }
     dirty = false;
     await openArticle(saved.id);
@@ -145,6 +155,7 @@
     $("#a-url").value = w.url || "";
     $("#a-questions").value = (w.questions || []).join("\n");
     $("#a-body").value = w.body || "";
+    Details.fill({ ...w, kind: $("#a-kind").value });
     for (const name of [".publish", ".discard", ".archive", ".delete"]) $(name).hidden = !article;
     if (article) {
       $(".publish").hidden = article.status === "published" && !article.has_draft;
