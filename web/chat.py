@@ -224,7 +224,8 @@ def _button_title(session, conversation_id: str, text: str) -> str | None:  # no
 
 
 # Payloads the widget offers on its own (the header's "Talk to a person") or that outlive their message.
-KNOWN_TITLES = {HUMAN_PAYLOAD: "Talk to a person", KEEP_BOT_PAYLOAD: "Keep chatting with the bot"}
+KNOWN_TITLES = {HUMAN_PAYLOAD: "Talk to a person", KEEP_BOT_PAYLOAD: "Keep chatting with the bot",
+                "/check_fit": "Help me choose a plan"}
 
 
 def _public(payload: dict[str, Any]) -> dict[str, Any]:

@@ -107,6 +107,6 @@ def test_after_two_unhelpful_answers_the_bot_offers_a_person(customer):
     [message] = third["messages"]
     # The answer it is sure of is still given, with the offer of a person after it.
     answer, offer = message["text"].rsplit("\n\n", 1)
-    assert message["sources"] and message["sources"][0]["title"] in answer
+    assert message["sources"] and answer.strip() and "(From" not in answer  # cited once, by `sources`
     assert offer.startswith("I'm sorry this has been frustrating. I can connect you with a person")
     assert [b["payload"] for b in message["buttons"]] == ["/request_human", "/keep_bot"]
