@@ -17,12 +17,12 @@
     <link rel="stylesheet" href="${base}/static/widget.css">
     <button class="launcher" type="button" aria-expanded="false" aria-controls="candor-panel">Chat with us</button>
     <section class="panel" id="candor-panel" role="dialog" aria-labelledby="candor-title" hidden>
-      <header>
+      <div class="head">
         <h2 id="candor-title"></h2>
         <button class="close" type="button" aria-label="Close the chat">×</button>
-      </header>
+      </div>
       <div class="status" role="status" aria-live="polite"></div>
-      <ol class="log" role="log" aria-live="polite" aria-label="Conversation"></ol>
+      <div class="log" role="log" aria-live="polite" aria-label="Conversation" tabindex="0"><ol class="messages"></ol></div>
       <div class="typing" hidden aria-hidden="true"><span></span><span></span><span></span></div>
       <p class="error" role="alert" hidden></p>
       <form class="compose">
@@ -36,7 +36,8 @@
       </div>
     </section>`;
   const $ = (selector) => root.querySelector(selector);
-  const panel = $(".panel"), launcher = $(".launcher"), log = $(".log"), input = $("#candor-input");
+  const panel = $(".panel"), launcher = $(".launcher"), input = $("#candor-input");
+  const log = $(".log"), messages = $(".messages");   // the scrolling log, and its list of messages
   const statusLine = $(".status"), typing = $(".typing"), errorLine = $(".error");
   $("#candor-title").textContent = title;
 
@@ -44,7 +45,8 @@
   let lastSeq = 0;                // highest message seq shown
   let stream = null;              // AbortController of the live event stream
   let status = "bot";
-  const payloadTitles = new Map([[HUMAN, "Talk to a person"]]);
+  const payloadTitles = new Map([[HUMAN, "Talk to a person"]]);   // a clicked button shows its title
+  let pinned = true;              // the log follows the newest message unless the reader scrolled up
 
   const safeUrl = (url) => {
     try {
@@ -72,6 +74,98 @@
     return body;
   }
 
+  // The newest message, its buttons included, stays in view; so does the end of the log when the
+  // panel resizes (a status line or the typing dots appear) while the reader is at the bottom.
+  function reveal() {
+    log.scrollTop = log.scrollHeight;
+    pinned = true;
+  }
+  log.addEventListener("scroll", () => { pinned = log.scrollHeight - log.scrollTop - log.clientHeight < 8; });
+  new ResizeObserver(() => { if (pinned) log.scrollTop = log.scrollHeight; }).observe(log);
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  const list = (value) => (Array.isArray(value) ? value : []);
+
+  // A small table: the first cell of each row names it; an empty top-left cell is no header.
+  function table(caption, columns, rows, kind) {
+    const head = element("tr");
+    for (const label of columns) {
+      const cell = element(label ? "th" : "td", null, label);
+      if (label) cell.scope = "col";
+      head.append(cell);
+    }
+    const body = element("tbody");
+    for (const row of rows) {
+      const line = element("tr");
+      columns.forEach((_, i) => {
+        const cell = element(i === 0 ? "th" : "td", null, list(row)[i]);
+        if (i === 0) cell.scope = "row";
+        line.append(cell);
+      });
+      body.append(line);
+    }
+    const grid = element("table");
+    const thead = element("thead");
+    thead.append(head);
+    grid.append(element("caption", null, caption), thead, body);
+    const wrap = element("div", `table-wrap ${kind}`);
+    wrap.append(grid);
+    return wrap;
+  }
+
+  function fit(good, poor) {
+    const box = element("div", "fit");
+    for (const [heading, items, kind] of [["Good for", good, "good"], ["Probably not for", poor, "poor"]]) {
+      if (!items.length) continue;
+      const entries = element("ul", kind);
+      items.forEach((entry) => entries.append(element("li", null, entry)));
+      box.append(element("h3", kind, heading), entries);
+    }
+    return box;
+  }
+
+  // The structured transparency beside an answer's (complete) text: shown below it, never instead.
+  function structured(details) {
+    const blocks = [];
+    const costs = list(details.cost_breakdown).filter((cost) => cost && typeof cost === "object");
+    if (costs.length) {
+      blocks.push(table("What it costs and why", ["Item", "Amount", "Why"],
+        costs.map((cost) => [cost.item, cost.amount, cost.note]), "costs"));
+    }
+    const good = list(details.good_for), poor = list(details.poor_for);
+    if (good.length || poor.length) blocks.push(fit(good, poor));
+    const comparison = details.comparison || {};
+    if (list(comparison.columns).length >= 2 && list(comparison.rows).length) {
+      blocks.push(table("Side by side", comparison.columns, comparison.rows, "comparison"));
+    }
+    if (!blocks.length) return null;
+    const box = element("div", "details");
+    box.append(...blocks);
+    return box;
+  }
+
+  // A table wider than the bubble scrolls sideways; it is then a keyboard stop of its own.
+  function markScrollable(item) {
+    for (const wrap of item.querySelectorAll(".table-wrap")) {
+      if (wrap.scrollWidth <= wrap.clientWidth) continue;
+      wrap.tabIndex = 0;
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", wrap.querySelector("caption").textContent);
+    }
+  }
+
+  // Buttons answer the message they came with: once anything is sent after them, they are spent.
+  function closeChoices() {
+    const open = [...log.querySelectorAll(".buttons button:not(:disabled)")];
+    open.forEach((button) => { button.disabled = true; });
+    return open;
+  }
+
   function bubble(sender, text) {
     const item = document.createElement("li");
     item.className = `message ${sender}`;
@@ -81,8 +175,8 @@
     const body = document.createElement("p");
     body.textContent = text;
     item.append(who, body);
-    log.append(item);
-    log.scrollTop = log.scrollHeight;
+    messages.append(item);
+    reveal();
     return item;
   }
 
@@ -91,35 +185,38 @@
       if (message.seq <= lastSeq) return;
       lastSeq = message.seq;
     }
+    if (message.sender === "customer") closeChoices();   // a transcript replays what was answered
     const text = message.sender === "customer" ? (payloadTitles.get(message.text) || message.text) : message.text;
     const item = bubble(message.sender, text);
-    for (const source of message.sources || []) {
-      const cite = document.createElement("p");
-      cite.className = "source";
-      cite.append("Source: ");
+    const details = message.details && typeof message.details === "object" ? message.details : {};
+    const extra = structured(details);
+    if (extra) { item.classList.add("rich"); item.append(extra); }
+    list(message.sources).forEach((source, i) => {
+      const cite = element("p", "source");
+      cite.append(i === 0 && details.shortened === true ? "Read the whole article: " : "Source: ");
       const url = safeUrl(source.url || "");
       const link = document.createElement(url ? "a" : "span");
       if (url) { link.href = url; link.target = "_blank"; link.rel = "noopener noreferrer"; }
       link.textContent = source.title || source.article_id;
       cite.append(link);
       item.append(cite);
-    }
-    if ((message.buttons || []).length) {
-      const row = document.createElement("div");
-      row.className = "buttons";
+    });
+    if (list(message.buttons).length) {
+      const row = element("div", "buttons");
       for (const button of message.buttons) {
         payloadTitles.set(button.payload, button.title);
-        const choice = document.createElement("button");
+        const choice = element("button", null, button.title);
         choice.type = "button";
-        choice.textContent = button.title;
         choice.addEventListener("click", () => {
-          row.querySelectorAll("button").forEach((b) => { b.disabled = true; });
           send(button.payload, button.title);
+          input.focus();   // the clicked button is now disabled: keyboard focus goes on to typing
         });
         row.append(choice);
       }
       item.append(row);
     }
+    markScrollable(item);
+    reveal();
   }
 
   function showStatus(next) {
@@ -234,6 +331,7 @@
 
   async function send(text, shown) {
     showError("");
+    const spent = closeChoices();
     bubble("customer", shown || text);
     typing.hidden = status !== "bot";
     try {
@@ -246,6 +344,7 @@
       return true;
     } catch (error) {
       showError(`Not sent: ${error.message}`);
+      spent.forEach((button) => { button.disabled = false; });   // not answered after all
       return false;
     } finally {
       typing.hidden = true;
@@ -270,7 +369,7 @@
   $(".restart").addEventListener("click", async () => {
     localStorage.removeItem(STORE);
     stream?.abort();
-    log.replaceChildren();
+    messages.replaceChildren();
     lastSeq = 0;
     await start();
   });
@@ -281,6 +380,7 @@
     launcher.setAttribute("aria-expanded", String(open));
     if (open) {
       started = started || start().catch((error) => showError(`Chat unavailable: ${error.message}`));
+      reveal();
       input.focus();
     } else {
       launcher.focus();
