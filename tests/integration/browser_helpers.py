@@ -1,6 +1,7 @@
 """What the browser tests do again and again: open the widget, type into it, sign staff in."""
 
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -35,3 +36,24 @@ def sign_in(page, url: str, path: str, who: tuple[str, str]) -> None:
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{url}{path}")
     expect(page.locator(".who")).to_contain_text(who[0])
+
+
+def axe_violations(page, selector: str = "#candor-widget") -> list[str]:
+    """What axe-core (WCAG A/AA and best practice) finds wrong inside ``selector``, one line per rule."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page, context=selector).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[node['target'] for node in v['nodes']]}" for v in found]
+
+
+def expect_inside(page, inner, outer, timeout_ms: int = 5000) -> None:
+    """Wait until ``inner``'s box lies wholly inside ``outer``'s visible box (scrolled into view)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        a, b = inner.bounding_box(), outer.bounding_box()
+        if a and b and (b["x"] - 1 <= a["x"] and a["x"] + a["width"] <= b["x"] + b["width"] + 1
+                        and b["y"] - 1 <= a["y"] and a["y"] + a["height"] <= b["y"] + b["height"] + 1):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{a} is not inside {b}")
+        page.wait_for_timeout(50)
