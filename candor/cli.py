@@ -67,6 +67,7 @@ def up(
     try:
         stack.start()
         stack.wait_healthy()
+        stack.wait_ready()
         console.print(
             f"\n[bold green]Candor is running.[/bold green]\n"
             f"  Demo site    {settings.web_url}/demo   (the chat widget, as customers see it)\n"
@@ -75,7 +76,7 @@ def up(
             f"  Analytics    {settings.web_url}/dashboard\n"
             f"  Chat API     {settings.web_url}/api/conversations\n"
             f"  API docs     {settings.web_url}/docs\n"
-            f"  Health       {settings.web_url}/healthz\n"
+            f"  Health       {settings.web_url}/healthz   (ready: {settings.web_url}/readyz)\n"
             f"  Rasa (local) {', '.join(settings.rasa_urls)}\n"
             f"  Mode         {'production (PostgreSQL, Redis)' if settings.production else 'embedded (SQLite)'}\n"
             f"Press Ctrl-C to stop.\n"

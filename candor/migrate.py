@@ -19,3 +19,12 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(url: str | None = None) -> None:
     command.upgrade(alembic_config(url), "head")
+
+
+def is_current(connection) -> bool:  # noqa: ANN001
+    """Whether the database is at the newest migration (readiness: the schema the code expects)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return set(MigrationContext.configure(connection).get_current_heads()) == heads

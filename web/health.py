@@ -1,10 +1,13 @@
-"""``/healthz``: each component checked for real, 503 when any is down.
+"""``/healthz``: each component checked for real, 503 when any is down; ``/readyz``: whether a
+customer's turn would be answered now (Rasa's model loaded, the action server warmed up, the
+database at the newest migration), for load balancers and ``candor up``.
 
 The endpoint is public (load balancers probe it), so it names components and kinds of failure,
 never internal addresses or error texts; the processes' logs and ``candor up`` have those."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -13,6 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from candor.db import get_engine
+from candor.migrate import is_current
 from candor.preflight import redis_error
 from touchpoints.spool import EventSpool
 
@@ -87,8 +91,16 @@ def _check_event_log(request: Request) -> dict[str, Any]:
     return {"ok": False, **counts, "detail": detail}
 
 
-@router.get("/healthz")
-def healthz(request: Request) -> JSONResponse:
+def _processes(request: Request) -> dict[str, Any] | None:
+    """Restarts and deaths the supervisor (``candor up``) has seen, when one runs this instance."""
+    path = request.app.state.settings.var_dir / "run" / "processes.json"
+    try:
+        return json.loads(path.read_text())["processes"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _components(request: Request) -> dict[str, dict[str, Any]]:
     components = {
         "web": {"ok": True},
         "rasa": _check_rasa(request),
@@ -97,12 +109,42 @@ def healthz(request: Request) -> JSONResponse:
     }
     if request.app.state.settings.redis_url:
         components["redis"] = _check_redis(request.app.state.settings.redis_url)
+    return components
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    """Ready when a real turn would be answered; 503 (with what is missing) until then."""
+    components = _components(request)
+    rasa = components["rasa"]
+    for replica in rasa.get("replicas", [rasa]):
+        if replica["ok"] and not replica.get("model"):
+            replica.update(ok=False, detail="Rasa has no model loaded yet")
+    if "replicas" in rasa:
+        rasa["ok"] = all(r["ok"] for r in rasa["replicas"])
+    if components["database"]["ok"]:
+        try:
+            with get_engine().connect() as connection:
+                migrated = is_current(connection)
+        except Exception as error:  # a database that cannot say is not ready
+            migrated, components["database"]["detail"] = False, f"migrations unknown: {error.__class__.__name__}"
+        if not migrated:
+            components["database"].update(ok=False, detail=components["database"].get(
+                "detail", "database not at the newest migration (run candor db upgrade)"))
+    ready = all(c["ok"] for c in components.values())
+    return JSONResponse({"ready": ready, "components": components}, status_code=200 if ready else 503)
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> JSONResponse:
+    components = _components(request)
     healthy = all(c["ok"] for c in components.values())
     # Events waiting in the spool are a warning, not an outage: chats keep working, so the
     # instance stays in rotation (200) while the body says what is pending.
     event_log = _check_event_log(request)
     status = "degraded" if not healthy else "ok" if event_log["ok"] else "warning"
-    return JSONResponse(
-        {"status": status, "components": {**components, "event_log": event_log}},
-        status_code=200 if healthy else 503,
-    )
+    body: dict[str, Any] = {"status": status, "components": {**components, "event_log": event_log}}
+    processes = _processes(request)
+    if processes is not None:
+        body["processes"] = processes
+    return JSONResponse(body, status_code=200 if healthy else 503)

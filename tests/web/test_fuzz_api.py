@@ -68,7 +68,7 @@ schema = schema.exclude(
     path_regex=r"/events$",
 ).exclude(
     # No input, and 503 by design here: Rasa and the action server are down.
-    path="/healthz",
+    path_regex=r"^/(healthz|readyz)$",
 )
 
 

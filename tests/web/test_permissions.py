@@ -37,6 +37,7 @@ PRINCIPALS = ("anonymous", "other_customer", "customer", "agent", "other_agent",
 # are team X's. Routes marked * get a fresh object per cell (FRESH), so cell order never matters.
 MATRIX = {  #                                                  anon other cust agent other editor admin
     "GET /healthz":                                            (503, 503, 503, 503, 503, 503, 503),  # Rasa down
+    "GET /readyz":                                             (503, 503, 503, 503, 503, 503, 503),  # Rasa down
     "GET /openapi.json":                                       (200, 200, 200, 200, 200, 200, 200),
     "POST /api/conversations":                                 (201, 201, 201, 201, 201, 201, 201),
     "POST /api/conversations/{conversation_id}/messages":      (401, 404, 200, 404, 404, 404, 404),
