@@ -1,9 +1,10 @@
 """The knowledge editor in a real browser: write, preview, test, publish — and the widget answers from it."""
 
+import json
 import secrets
 
 import pytest
-from browser_helpers import open_chat, say, shot, sign_in
+from browser_helpers import axe_violations, open_chat, say, shot, sign_in
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
@@ -116,3 +117,114 @@ def test_no_payload_runs_in_the_editor_or_the_widget(page, browser, stack_settin
     expect(answer).to_contain_text("<script", timeout=30_000)
     assert customer.evaluate("window.__xss") is None and customer.dialogs == []
     customer.context.close()
+
+
+MONEY_HELP = "Amount must be money in pounds, e.g. £12.50, £60 or £5 a month."
+
+
+def test_an_editor_edits_a_cost_breakdown_and_who_a_plan_suits(page, stack_settings, api, agents, edna):
+    url = stack_settings.web_url
+    tag = f"details{secrets.token_hex(2)}"
+    rows = [{"item": "Engineer visit", "amount": "£60.00", "note": "Two hours fitting the line"},
+            {"item": "Hub router", "amount": "£0.00", "note": "Included with every plan"}]
+    criteria = {"household_min": 3, "household_max": 5, "uses": ["everyday", "gaming"], "monthly_price": 36.0}
+    for article in (
+        {"id": f"{tag}-cost", "title": "What does installation cost?", "kind": "cost", "cost_breakdown": rows},
+        {"id": f"{tag}-fit", "title": "Who is Plus for?", "kind": "fit",
+         "fit": {"good_for": ["Families"], "poor_for": ["People living alone"], "criteria": criteria}},
+    ):
+        made = api.post("/api/articles", headers=agents["eve"], json={**article, "body": "See below.", "tags": [tag]})
+        assert made.status_code == 201, made.text
+
+    sign_in(page, url, "/editor", edna)
+    page.get_by_label("Filter by tag").fill(tag)
+    expect(page.locator("#articles .item")).to_have_count(2)
+    page.locator("#articles .item").filter(has_text="What does installation cost?").get_by_role("button").click()
+    breakdown = page.get_by_role("group", name="Cost breakdown")
+    expect(breakdown).to_be_visible()
+    expect(page.get_by_role("group", name="Who it suits")).to_be_hidden()
+    first = page.locator(".cost-rows > li").first
+
+    # The browser checks an amount as the server does, and says so beside the field.
+    first.get_by_label("Amount").fill("sixty pounds")
+    page.get_by_role("button", name="Save draft", exact=True).click()
+    expect(page.locator("#article .error")).to_have_text("Not saved: see the messages next to the fields.")
+    expect(first.locator(".amount .field-error")).to_have_text(MONEY_HELP)
+    expect(first.get_by_label("Amount")).to_be_focused()
+    expect(first.get_by_label("Amount")).to_have_attribute("aria-invalid", "true")
+    assert axe_violations(page, "#article") == []
+    first.get_by_label("Amount").fill("£65.00")
+
+    # Keyboard only: add a row, fill it, move it to the top; focus stays with the row that moved.
+    page.get_by_role("button", name="Add a row").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".cost-rows > li").nth(2).get_by_label("Item")).to_be_focused()
+    for text in ("Wi-Fi booster", "£5 a month", "Only if your home needs one"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    for position in (3, 2):
+        page.get_by_role("button", name=f"Move row {position} up").focus()
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Move row 1 down")).to_be_focused()
+    table = page.get_by_role("table", name="What it costs and why")   # the customer's view
+    expect(table.locator("tbody tr")).to_have_text([
+        "Wi-Fi booster£5 a monthOnly if your home needs one", "Engineer visit£65.00Two hours fitting the line",
+        "Hub router£0.00Included with every plan"])
+
+    # A refusal only the server knows of lands beside its field too (the request is altered on its way).
+    def spoil(route):
+        body = json.loads(route.request.post_data)
+        body["cost_breakdown"][1]["amount"] = "65"
+        route.continue_(post_data=json.dumps(body))
+
+    page.route(f"**/api/articles/{tag}-cost", lambda route: spoil(route) if route.request.method == "PUT"
+               else route.continue_())
+    page.get_by_role("button", name="Save draft", exact=True).click()
+    second = page.locator(".cost-rows > li").nth(1)
+    expect(second.locator(".amount .field-error")).to_have_text(MONEY_HELP)
+    expect(page.locator("#article .error")).to_have_text("Not saved: see the messages next to the fields.")
+    expect(page.locator("#article .state")).to_contain_text("Version 1")
+    page.unroute(f"**/api/articles/{tag}-cost")
+
+    page.get_by_role("button", name="Save draft", exact=True).click()
+    expect(page.locator("#article .state")).to_contain_text("Version 2 · draft")
+    latest = page.locator("#article .versions li").first
+    latest.get_by_role("button", name="Diff").click()
+    expect(latest.locator(".diff .add").filter(has_text="cost: Wi-Fi booster")).to_have_text(
+        "+cost: Wi-Fi booster · £5 a month · Only if your home needs one")
+    assert axe_violations(page, "#article") == []
+    shot(page, "editor-cost-breakdown")
+
+    page.reload()
+    page.get_by_label("Filter by tag").fill(tag)
+    page.locator("#articles .item").filter(has_text="What does installation cost?").get_by_role("button").click()
+    expect(page.locator(".cost-rows > li").first.get_by_label("Item")).to_have_value("Wi-Fi booster")
+    expect(page.locator(".cost-rows > li").nth(1).get_by_label("Amount")).to_have_value("£65.00")
+    expect(page.get_by_role("table", name="What it costs and why").locator("tbody tr")).to_have_count(3)
+
+    # A fit article: who it is for, one per line; the plan questions' criteria stay as they were.
+    page.locator("#articles .item").filter(has_text="Who is Plus for?").get_by_role("button").click()
+    expect(page.get_by_role("group", name="Cost breakdown")).to_be_hidden()
+    good = page.get_by_label("Good for (one per line)")
+    good.fill("Families\n  Shared houses where everyone games in the evening  \n")
+    expect(page.get_by_label("Largest household (people)")).to_have_value("5")
+    expect(page.get_by_label("Gaming and big downloads")).to_be_checked()
+    page.get_by_role("button", name="Save draft", exact=True).click()
+    expect(page.locator("#article .state")).to_contain_text("Version 2 · draft")
+    page.reload()
+    page.get_by_label("Filter by tag").fill(tag)
+    page.locator("#articles .item").filter(has_text="Who is Plus for?").get_by_role("button").click()
+    expect(page.get_by_label("Good for (one per line)")).to_have_value(
+        "Families\nShared houses where everyone games in the evening")
+    preview = page.get_by_role("region", name="How customers see it")
+    expect(preview.get_by_role("heading", name="Good for")).to_be_visible()
+    expect(preview.locator("ul").first.locator("li")).to_have_text(
+        ["Families", "Shared houses where everyone games in the evening"])
+    expect(preview.locator("ul").nth(1).locator("li")).to_have_text(["People living alone"])
+    assert axe_violations(page, "#article") == []
+    shot(page, "editor-fit")
+    saved = api.get(f"/api/articles/{tag}-fit", headers=agents["eve"]).json()["working"]["fit"]
+    assert saved["criteria"] == criteria and saved["poor_for"] == ["People living alone"]
+    shown = page.locator("#article form").inner_text()   # people's words, no field names
+    assert not any(name in shown for name in ("cost_breakdown", "good_for", "poor_for", "household_", "monthly_price"))
+    assert page.dialogs == []
