@@ -68,7 +68,7 @@ def erase(customer: Annotated[str, typer.Option(help="Conversation id, customer_
           yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False) -> None:
     """Delete everything about a customer: transcripts, events, touchpoints, escalations, follow-ups,
     and their turns in Rasa's tracker store. Says how many rows went from each table."""
-    from candor.erasure import conversations_of, tracker_url
+    from candor.erasure import conversations_of, scrub_files, tracker_url
     from candor.erasure import erase as erase_rows
 
     settings = get_settings()
@@ -80,4 +80,5 @@ def erase(customer: Annotated[str, typer.Option(help="Conversation id, customer_
         if not yes and not typer.confirm(f"Erase {len(ids)} conversation(s) of {customer!r} for good?"):
             raise typer.Exit(1)
         counts = erase_rows(session, ids, tracker_url(settings))
+    scrub_files(settings, ids)
     console.print(f"Erased {len(ids)} conversation(s): " + ", ".join(f"{k} {v}" for k, v in counts.items()))

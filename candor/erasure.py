@@ -70,6 +70,37 @@ def erase_tracker(tracker_url: str, conversation_ids: list[str]) -> int:
         return total
 
 
+def scrub_files(settings: Settings, conversation_ids: list[str]) -> None:
+    """After the deleting transaction commits: no erased byte stays in a file the product owns.
+
+    SQLite connections delete with ``secure_delete`` (the freed space is zeroed); the old page
+    images still in the write-ahead log are then copied back and the log truncated. PostgreSQL
+    is not scrubbed here: see the README on what VACUUM does and does not guarantee.
+    """
+    from touchpoints.spool import EventSpool
+
+    if conversation_ids:
+        EventSpool(settings.event_spool).forget(conversation_ids)
+    for url in (settings.database_url, tracker_url(settings)):
+        if url and url.startswith("sqlite"):
+            _checkpoint(url)
+
+
+def _checkpoint(url: str, attempts: int = 20) -> None:
+    """Truncate the WAL; a reader in the middle of a query can hold it for a moment, so retry."""
+    import time
+
+    engine = get_engine(url)
+    for _ in range(attempts):
+        with engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if not busy:
+            return
+        time.sleep(0.25)
+    raise RuntimeError("The database's write-ahead log could not be truncated (a long reader holds it); "
+                       "the rows are deleted, run the erasure again to scrub the log.")
+
+
 def expired(session: Session, now: datetime, days: int) -> list[str]:
     """Conversations with no message for `days` days."""
     cutoff = now - timedelta(days=days)

@@ -54,6 +54,22 @@ class EventSpool:
         with self._locked(), open(self.path, "a", encoding="utf-8") as spool:
             spool.write(json.dumps(event, ensure_ascii=False) + "\n")
 
+    def forget(self, conversation_ids: list[str]) -> int:
+        """Drop the erased conversations' events from the spool and the rejected file."""
+        wanted, dropped = set(conversation_ids), 0
+        with self._locked():
+            for path in (self.path, self.rejected_path):
+                if not path.exists():
+                    continue
+                lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+                kept = [line for line in lines if json.loads(line).get("conversation_id") not in wanted]
+                dropped += len(lines) - len(kept)
+                if len(kept) != len(lines):
+                    temporary = path.with_suffix(".tmp")
+                    temporary.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+                    temporary.replace(path)
+        return dropped
+
     def counts(self) -> dict[str, int]:
         with self._locked():
             return {"spooled": _line_count(self.path), "rejected": _line_count(self.rejected_path)}
@@ -117,7 +133,7 @@ def record_durably(
                 time.sleep(delay)
     spool.append(event)
     logger.error("Could not store the %s event of %s (%s); spooled to %s for replay",
-                 kind, conversation_id, failure, spool.path)
+                 kind, conversation_id, failure.__class__.__name__, spool.path)
     return False
 
 

@@ -76,6 +76,8 @@ def purge_expired(settings: Settings) -> dict[str, int]:
         ids = erasure.expired(session, utcnow(), settings.retention_days)
         counts = erasure.erase(session, ids, erasure.tracker_url(settings))
     if ids:
+        erasure.scrub_files(settings, ids)
+    if ids:
         logger.info("Retention: deleted %d conversations silent for %d days (%s)",
                     len(ids), settings.retention_days, counts)
     return counts

@@ -5,6 +5,7 @@ import io
 import re
 import secrets
 import sqlite3
+from pathlib import Path
 
 import pytest
 from browser_helpers import shot, sign_in
@@ -89,11 +90,15 @@ def test_agent_work_gaps_and_the_dashboard(api, agents, staff, stack_settings, p
 
 def test_personal_data_is_masked_and_erasure_leaves_nothing(api, staff, stack_settings):
     customer_id = f"C-{secrets.token_hex(4)}"
+    canary = f"quokkacanary{secrets.token_hex(4)}"  # a word found nowhere else, to look for in every file
     created = api.post("/api/conversations", json={"attributes": {"customer_id": customer_id}}).json()
     headers = {"Authorization": f"Bearer {created['token']}"}
     said = api.post(f"/api/conversations/{created['id']}/messages", headers=headers,
                     json={"text": "my email is jo.bloggs@example.com and phone 07700 900123, how much is Plus 500?"})
     assert said.status_code == 200
+    for text in (f"my neighbour {canary} says it's dear", f"is Plus 500 worth it, {canary} wants to know"):
+        assert api.post(f"/api/conversations/{created['id']}/messages", headers=headers,
+                        json={"text": text}).status_code == 200
     transcript = api.get(f"/api/conversations/{created['id']}", headers=headers).json()
     first = transcript["messages"][0]["text"]
     assert "jo.bloggs" not in first and "[email]" in first and "[phone number]" in first
@@ -113,3 +118,8 @@ def test_personal_data_is_masked_and_erasure_leaves_nothing(api, staff, stack_se
     assert tracker.execute("SELECT count(*) FROM events WHERE sender_id = ?", (created["id"],)).fetchone() == (0,)
     again = api.post("/api/admin/erase", headers=staff["admin"], json={"customer": customer_id})
     assert again.status_code == 404 and "nothing erased" in again.json()["detail"]
+    # Not only the rows: no file the product owns keeps the words (WAL, tracker, spool, logs, caches).
+    database_dir = Path(stack_settings.database_url.removeprefix("sqlite:///")).parent
+    files = {p for d in (stack_settings.var_dir, database_dir) for p in d.rglob("*") if p.is_file()}
+    holding = [str(p) for p in sorted(files) if canary.encode() in p.read_bytes()]
+    assert holding == [], f"erased words still in {holding}"

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from candor.db import session_scope
-from candor.erasure import conversations_of, erase, tracker_url
+from candor.erasure import conversations_of, erase, scrub_files, tracker_url
 from routing.staff import User
 from web.api.staff import require
 
@@ -34,4 +34,5 @@ def erase_customer(body: Erase, request: Request, user: Annotated[User, Depends(
         if not ids:
             raise HTTPException(404, f"No conversations found for {body.customer!r}; nothing erased.")
         counts = erase(session, ids, tracker_url(request.app.state.settings))
+    scrub_files(request.app.state.settings, ids)
     return {"conversations": len(ids), "deleted": counts}
