@@ -455,6 +455,9 @@ def bench_load(
     seed: Annotated[int, typer.Option(help="Seed for the questions, so runs are comparable.")] = 7,
     timeout: Annotated[float, typer.Option(help="Seconds before a request counts as timed out.")] = 30.0,
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this file.")] = None,
+    kill_every: Annotated[float | None, typer.Option(
+        help="Soak: SIGKILL a random process of the bench's own stack every N seconds (restarted by the "
+             "supervisor); the target becomes 0 lost and < 1 % errors.")] = None,
 ) -> None:
     """Concurrent conversations through Candor's API beside the same turns sent straight to Rasa, then
     check that every acknowledged message was stored once, in order. Exit 1 on a loss or >= 0.1 % errors."""
@@ -468,6 +471,9 @@ def bench_load(
 
     if (url is None) != (rasa_url is None):
         err.print("[red]Give both --url and --rasa-url, or neither (the bench then starts its own stack).[/red]")
+        raise typer.Exit(2)
+    if kill_every is not None and url is not None:
+        err.print("[red]--kill-every kills processes of the bench's own stack; leave out --url.[/red]")
         raise typer.Exit(2)
     settings, stack = get_settings(), None
     if url is None:  # the same preparation as `candor up`, with the customer rate limits out of the way
@@ -491,11 +497,20 @@ def bench_load(
             err.print(f"[red]Could not start a stack for the bench:[/red] {error}")
             raise typer.Exit(1) from error
         url, rasa_url = settings.web_url, ",".join(settings.rasa_urls)
+    from contextlib import nullcontext
+
+    from candor.load_chaos import Chaos
+
+    chaos = (Chaos(stack, kill_every, [c.name for c in stack.children], console.print, seed)
+             if stack and kill_every else None)
     try:
-        report = asyncio.run(run_load(url, rasa_url.split(","), settings.sample_kb, settings.policy_file,
-                                      settings.rasa_token, conversations, turns, warmup, seed, timeout,
-                                      echo=console.print, cpu=CpuMeter(stack.pids() if stack else {})))
-        if stack:
+        with chaos or nullcontext():
+            report = asyncio.run(run_load(url, rasa_url.split(","), settings.sample_kb, settings.policy_file,
+                                          settings.rasa_token, conversations, turns, warmup, seed, timeout,
+                                          echo=console.print, cpu=CpuMeter(stack.pids() if stack else {})))
+        if chaos and chaos.failure:
+            raise chaos.failure
+        if stack and not chaos:
             stack.check_alive()  # a child that died during the run is reported, not hidden
     except KeyboardInterrupt:
         err.print("Interrupted; no figures." + (" Stopping the stack." if stack else ""))
@@ -506,11 +521,15 @@ def bench_load(
     finally:
         if stack:
             stack.stop()
+    passed = report.passed
+    if chaos:
+        report.notes.append(chaos.note() + "; soak target: 0 acknowledged messages lost, < 1 % errors")
+        passed = report.audit.ok and report.candor.error_rate_pct < 1.0
     render(report, console)
     if json_path:
         json_path.write_text(json.dumps(as_json(report), indent=2))
         console.print(f"Wrote {json_path}.")
-    raise typer.Exit(0 if report.passed else 1)
+    raise typer.Exit(0 if passed else 1)
 
 
 def _search_over(kb: Path, calibration=None):  # noqa: ANN001, ANN202

@@ -84,3 +84,18 @@ def test_stopping_removes_the_status_file(stack):
     stack.write_status()
     stack.stop()
     assert not stack.status_path.exists()
+
+
+def test_the_soak_kills_processes_and_the_supervisor_brings_them_back(stack):
+    import time
+
+    from candor.load_chaos import Chaos
+
+    chaos = Chaos(stack, every_s=0.3, names=["actions"], echo=stack.said.append)
+    with chaos:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and stack.children[0].restarts < 1:
+            time.sleep(0.1)
+    actions = stack.children[0]
+    assert chaos.kills and actions.restarts >= 1 and chaos.failure is None
+    assert "soak: killed actions x" in chaos.note() and "restarts: actions" in chaos.note()
