@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from functools import lru_cache
@@ -58,7 +59,6 @@ class Settings(BaseSettings):
     # fitted on ../shared/data only; `candor calibrate` writes one fitted on your own questions.
     embedding_model: str = "all-MiniLM-L6-v2"
     calibration_file: Path = ROOT / "knowledge" / "calibration.yml"
-    kb_refresh_interval_s: float = 1.0
     sample_kb: Path = ROOT / "knowledge" / "sample_kb.jsonl"
     # Answer-or-escalate rules, teams, business hours and SLAs (see the comments in the file).
     policy_file: Path = ROOT / "routing" / "policy.yml"
@@ -97,6 +97,18 @@ class Settings(BaseSettings):
         if not self.secret_key:
             self.secret_key = secrets.token_urlsafe(32)
         return self
+
+    def as_environment(self) -> dict[str, str]:
+        """Every field as the variable that sets it, so child processes get the same settings by
+        construction (lists as JSON, as pydantic-settings reads them; unset optionals left out)."""
+        env = {}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            variable = info.validation_alias if isinstance(info.validation_alias, str) else f"CANDOR_{name.upper()}"
+            env[variable] = json.dumps(value) if isinstance(value, list) else str(value)
+        return env
 
     @property
     def production(self) -> bool:

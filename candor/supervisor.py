@@ -68,34 +68,16 @@ class Child:
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": settings.database_url,
-            "CANDOR_VAR_DIR": str(settings.var_dir),
-            "CANDOR_RASA_TOKEN": settings.rasa_token,
-            "CANDOR_SECRET_KEY": settings.secret_key,
-            "CANDOR_RASA_PORT": str(settings.rasa_port),
-            "CANDOR_ACTIONS_PORT": str(settings.actions_port),
-            "CANDOR_WEB_PORT": str(settings.web_port),
-            "CANDOR_HOST": settings.host,
-            "CANDOR_POLICY_FILE": str(settings.policy_file),
-            "CANDOR_RATE_LIMIT_IP": settings.rate_limit_ip,
-            "CANDOR_RATE_LIMIT_CONVERSATION": settings.rate_limit_conversation,
-            "CANDOR_RATE_LIMIT_LOGIN": settings.rate_limit_login,
-            "CANDOR_REDIS_URL": settings.redis_url,
-            "CANDOR_LIVE_FALLBACK_S": str(settings.live_fallback_s),
-            "CANDOR_ENV": settings.env,
-            "CANDOR_RASA_REPLICAS": str(settings.rasa_replicas),
-            **RASA_OFFLINE,
-            **{var: str(settings.compute_threads) for var in THREAD_VARS},
-            "HF_HUB_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1",
-            "TOKENIZERS_PARALLELISM": "false",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
+    return {
+        **os.environ,
+        **settings.as_environment(),  # every setting, by construction (tests/test_settings_env.py)
+        **RASA_OFFLINE,
+        **{var: str(settings.compute_threads) for var in THREAD_VARS},
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 class Stack:
