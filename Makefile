@@ -7,13 +7,18 @@ RASA_VENV := .venv-rasa
 BROWSER := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup eval lint clean
+.PHONY: run test test-fast setup eval lint clean
 
 run: setup
 	$(VENV)/bin/candor up
 
-test: setup $(BROWSER)
+# Lint first: a wrong-way import or a lint error fails in seconds, not after the suite.
+test: setup $(BROWSER) lint
 	$(VENV)/bin/pytest
+
+# The inner loop (about a minute): lint and the unit tests, no stack, no browser.
+test-fast: setup lint
+	$(VENV)/bin/pytest -m "unit and not slow" -q
 
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
 
@@ -52,6 +57,7 @@ eval: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf var $(VENV) $(RASA_VENV)

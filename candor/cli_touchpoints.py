@@ -68,8 +68,8 @@ def erase(customer: Annotated[str, typer.Option(help="Conversation id, customer_
           yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False) -> None:
     """Delete everything about a customer: transcripts, events, touchpoints, escalations, follow-ups,
     and their turns in Rasa's tracker store. Says how many rows went from each table."""
-    from candor.erasure import conversations_of, scrub_files, tracker_url
-    from candor.erasure import erase as erase_rows
+    from conversations.erasure import conversations_of, scrub_files, tracker_url
+    from conversations.erasure import erase as erase_rows
 
     settings = get_settings()
     with session_scope() as session:

@@ -74,11 +74,3 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-def import_models() -> None:
-    """Import every package's models so ``Base.metadata`` is complete (migrations, tests)."""
-    import knowledge.models  # noqa: F401
-    import routing.models  # noqa: F401
-    import routing.staff  # noqa: F401
-    import touchpoints.models  # noqa: F401

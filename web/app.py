@@ -14,9 +14,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from candor import erasure
 from candor.db import DatabaseUnavailable, session_scope, utcnow
 from candor.settings import Settings, get_settings
+from conversations import erasure
 from routing import service_level
 from routing.policy import Router, load_policy
 from touchpoints.scorer import score_pending
@@ -38,7 +38,7 @@ async def _background(interval_s: float, settings: Settings, locks: Locks) -> No
     """Every interval: replay conversation events spooled while the database was away
     (touchpoints.spool), tell customers whose escalation nobody claimed in time
     (routing.service_level), score the touchpoints of conversations that changed
-    (touchpoints.scorer), and delete conversations past the retention period (candor.erasure)."""
+    (touchpoints.scorer), and delete conversations past the retention period (conversations.erasure)."""
     jobs = [EventSpool(settings.event_spool).replay, check_service_levels, score_touchpoints]
     if settings.retention_days:
         jobs.append(lambda: purge_expired(settings))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from candor.db import Base, get_engine, import_models
+import knowledge.models  # noqa: F401  (registers the tables on Base.metadata)
+import routing.models  # noqa: F401
+import routing.staff  # noqa: F401
+import touchpoints.models  # noqa: F401
+from candor.db import Base, get_engine
 
-import_models()
 config = context.config
 
 

@@ -139,7 +139,7 @@ def app(database, embedder):
 
 @pytest.fixture(scope="module")
 def world(app):
-    from candor.erasure import erase
+    from conversations.erasure import erase
     from knowledge.models import Article
     from knowledge.store import ArticleStore
     from routing.models import CannedResponse, Escalation
@@ -289,7 +289,7 @@ def test_events_resume_point_beyond_any_message_is_not_a_server_error(world, que
 
 def test_a_blank_customer_names_no_conversation(world):
     # Read-only: asks who would be erased, erases nothing.
-    from candor.erasure import conversations_of
+    from conversations.erasure import conversations_of
 
     with session_scope() as session:
         assert world.conversation not in conversations_of(session, " ")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from candor.db import session_scope
-from candor.erasure import conversations_of, erase, scrub_files, tracker_url
+from conversations.erasure import conversations_of, erase, scrub_files, tracker_url
 from routing.staff import User
 from web.api.staff import require
 

@@ -1,0 +1,1 @@
+"""Whole conversations across the domain packages (routing, touchpoints): erasure and retention."""
