@@ -1,4 +1,5 @@
 "use strict";
+/* global Staff */
 // The agent console: queue and own workload, one conversation at a time with its transcript,
 // the bot's reasons, replies, notes and resolve. The server says when to re-read (an event
 // stream woken by every change, in any web worker); a slow timer keeps the SLA clocks moving.

@@ -1,4 +1,5 @@
 "use strict";
+/* global Staff */
 // Journey analytics: headline figures, SVG charts drawn here (no chart library, no CDN),
 // content gaps with a "draft an article" link, article performance and agent workload.
 (() => {

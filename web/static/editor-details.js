@@ -1,4 +1,6 @@
 "use strict";
+/* global Staff */
+/* exported EditorDetails */
 // An article's structured transparency in the knowledge editor: a cost article's breakdown
 // (item · amount · why, rows added, removed and moved with buttons) and a fit article's "good for"
 // and "probably not for" lists with the plan questions' criteria. The checks mirror the server's

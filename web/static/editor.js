@@ -1,4 +1,5 @@
 "use strict";
+/* global Staff, EditorDetails */
 // The knowledge editor: filterable article list, markdown editing with a sanitized preview,
 // draft → publish, version history with diffs and restore, per-article stats, and a box that
 // asks the live index what the bot would answer. A cost or fit article's structured part is

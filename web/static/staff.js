@@ -1,4 +1,5 @@
 "use strict";
+/* exported Staff */
 // Shared by the staff pages: who is signed in, API calls with the CSRF token, safe DOM building.
 // Text from customers, agents and articles is only ever set with textContent.
 const Staff = (() => {

@@ -265,7 +265,7 @@
             buffer = buffer.slice(end + 2);
           }
         }
-      } catch (error) {
+      } catch {
         if (controller.signal.aborted) return;
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
