@@ -13,11 +13,11 @@ run: setup
 	$(VENV)/bin/candor up
 
 # Lint first: a wrong-way import or a lint error fails in seconds, not after the suite.
-test: setup $(BROWSER) lint
+test: setup $(BROWSER) lint lint-js
 	$(VENV)/bin/pytest
 
 # The inner loop (about a minute): lint and the unit tests, no stack, no browser.
-test-fast: setup lint
+test-fast: setup lint lint-js
 	$(VENV)/bin/pytest -m "unit and not slow" -q
 
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
@@ -58,6 +58,25 @@ eval: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+# ESLint (pinned in package-lock.json, config in eslint.config.mjs) on the browser scripts in
+# web/static, which are served as-is: no bundler, no build step. npm ci runs again only when the
+# lock file changes. ESLint 10 needs Node.js >= 20.19, which this machine kind has; where npm is
+# missing, Debian's nodejs and npm are installed (Debian 12's Node 18 is too old for ESLint 10:
+# npm ci --engine-strict then says so).
+.PHONY: lint-js
+NPM := $(shell command -v npm || echo /usr/bin/npm)
+
+lint-js: node_modules/.installed
+	node_modules/.bin/eslint web/static
+
+node_modules/.installed: package-lock.json package.json | $(NPM)
+	$(NPM) ci --engine-strict --no-audit --no-fund
+	touch $@
+
+$(NPM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm || \
+	  ($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm)
 
 clean:
 	rm -rf var $(VENV) $(RASA_VENV)
