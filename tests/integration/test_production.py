@@ -138,3 +138,50 @@ def test_a_reply_through_one_worker_reaches_streams_on_every_worker(production):
             reader.join(20)
     late = {n: round(at - sent, 1) for n, at in arrived.items() if at - sent > 5}
     assert len(arrived) == 6 and not late, f"arrived: {len(arrived)} of 6; late (s): {late}"
+
+
+def test_the_supervisor_brings_back_a_killed_replica_and_uvicorn_a_killed_worker(production):
+    """The watch loop of `candor up --production`, run beside the test: nobody restarts by hand."""
+    import os
+    import signal
+
+    import psutil
+
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.5):
+            production.supervise()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    settings = production.settings
+    try:
+        with httpx.Client(base_url=settings.web_url, timeout=30) as client:
+            customers = [Customer(client) for _ in range(4)]
+            replica = production.child("rasa-2")
+            os.killpg(replica.process.pid, signal.SIGKILL)
+            for customer in customers:  # served by the other replica meanwhile
+                assert customer.say(KB_QUESTION)["messages"], customer.id
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline and client.get("/readyz").status_code != 200:
+                time.sleep(1)
+            health = client.get("/healthz").json()
+            assert health["status"] == "ok" and health["processes"]["rasa-2"]["restarts"] == 1, health
+
+            workers = psutil.Process(production.child("web").process.pid).children()
+            assert len(workers) == 2
+            os.kill(workers[0].pid, signal.SIGKILL)
+            for customer in customers:  # the other worker serves; nothing acknowledged is lost
+                assert customer.say("and is there a contract?")["status"] == "bot"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(psutil.Process(production.child("web").process.pid)
+                                                      .children()) < 2:
+                time.sleep(0.5)
+            assert len(psutil.Process(production.child("web").process.pid).children()) == 2
+            for customer in customers:
+                said = [m["text"] for m in customer.transcript()["messages"] if m["sender"] == "customer"]
+                assert said == [KB_QUESTION, "and is there a contract?"]
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
