@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from candor.db import get_engine
+from candor.db import get_engine, rowcount
 from candor.settings import Settings
 from routing.models import Escalation, EscalationNote, FollowUp
 from touchpoints.models import Conversation, Event, IdempotencyKey, Message, Touchpoint
@@ -25,11 +26,11 @@ def conversations_of(session: Session, customer: str) -> list[str]:
     if not wanted:  # a blank name would match every conversation lacking the attribute
         return []
 
-    def matches(cid: str, attributes: dict | None) -> bool:
+    def matches(cid: str, attributes: dict[str, Any] | None) -> bool:
         return cid == customer or any(str(value).strip().lower() == wanted
                                       for k in ("customer_id", "email") if (value := (attributes or {}).get(k)))
 
-    ids = {cid for cid, attributes in session.execute(select(Conversation.id, Conversation.attributes))
+    ids = {cid for cid, attributes in session.execute(select(Conversation.id, Conversation.attributes)).tuples()
            if matches(cid, attributes)}
     ids |= set(session.scalars(select(FollowUp.conversation_id).where(func.lower(FollowUp.email) == wanted)))
     return sorted(ids)
@@ -51,7 +52,7 @@ def erase(session: Session, conversation_ids: list[str], tracker_url: str | None
         ("messages", delete(Message).where(Message.conversation_id.in_(conversation_ids))),
         ("conversations", delete(Conversation).where(Conversation.id.in_(conversation_ids))),
     ):
-        counts[label] += session.execute(statement, execution_options={"synchronize_session": False}).rowcount
+        counts[label] += rowcount(session.execute(statement, execution_options={"synchronize_session": False}))
     if tracker_url:
         counts["rasa_tracker_events"] += erase_tracker(tracker_url, conversation_ids)
     return dict(counts)
@@ -93,7 +94,7 @@ def _checkpoint(url: str, attempts: int = 20) -> None:
     engine = get_engine(url)
     for _ in range(attempts):
         with engine.connect() as connection:
-            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]  # always one row
         if not busy:
             return
         time.sleep(0.25)

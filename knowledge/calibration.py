@@ -84,7 +84,7 @@ def fit(features: np.ndarray, correct: np.ndarray, l2: float = 1e-3) -> Calibrat
     b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     optimiser = torch.optim.LBFGS([w, b], max_iter=500)
 
-    def closure():  # noqa: ANN202
+    def closure() -> torch.Tensor:
         optimiser.zero_grad()
         loss = torch.nn.functional.binary_cross_entropy_with_logits(z @ w + b, target) + l2 * (w**2).sum()
         loss.backward()

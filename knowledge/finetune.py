@@ -17,11 +17,15 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from knowledge.embedder import Embedder, EmbeddingCache
 from knowledge.search import Doc
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 RECIPE = 1  # bump when the training recipe changes, so cached models are not reused
 DEFAULT_CACHE = Path(__file__).resolve().parent.parent / "var" / "cache" / "finetune"
@@ -79,7 +83,7 @@ def training_pairs(docs: Sequence[Doc], seed: int = 0, max_pairs: int = 6000) ->
 def batches(pairs: list[tuple[int, str, str]], batch_size: int, seed: int) -> list[list[tuple[int, str, str]]]:
     """Shuffled batches with distinct articles: in-batch negatives are then true negatives."""
     rng = random.Random(seed)
-    queues: dict[int, list] = {}
+    queues: dict[int, list[tuple[int, str, str]]] = {}
     for pair in pairs:
         queues.setdefault(pair[0], []).append(pair)
     out = []
@@ -96,7 +100,7 @@ def batches(pairs: list[tuple[int, str, str]], batch_size: int, seed: int) -> li
 
 def finetune(base_model_path: Path | str, docs: Sequence[Doc], epochs: int = 1, seed: int = 0,
              max_pairs: int = 6000, batch_size: int = 32, lr: float = 2e-5,
-             cache_dir: Path = DEFAULT_CACHE, log=None) -> Path:  # noqa: ANN001
+             cache_dir: Path = DEFAULT_CACHE, log: Callable[[str], None] | None = None) -> Path:
     """Path of MiniLM fine-tuned on ``docs``' example questions, trained now unless cached."""
     _offline()
     key = cache_key(base_model_path, docs, epochs, seed, max_pairs, batch_size, lr)
@@ -155,7 +159,7 @@ class FinetunedEmbedder(Embedder):
         self.model_path = Path(model_path)
 
     @property
-    def model(self):  # noqa: ANN201
+    def model(self) -> SentenceTransformer:
         if self._model is None:
             with self._lock:
                 if self._model is None:

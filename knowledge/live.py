@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy import select
 
 from candor.db import session_scope
@@ -12,6 +14,9 @@ from knowledge.embedder import Embedder, EmbeddingCache
 from knowledge.models import Article
 from knowledge.search import Doc, KnowledgeSearch, SearchResult, doc_from_fields
 from knowledge.store import ArticleStore, snapshot
+
+if TYPE_CHECKING:
+    from candor.settings import Settings
 
 
 def doc_from_article(article: Article) -> Doc:
@@ -62,11 +67,11 @@ class LiveKnowledge:
         self.refresh()
         return self.search_index.docs(kind)
 
-    def similarity(self, text: str, vector) -> float:  # noqa: ANN001 - np.ndarray
+    def similarity(self, text: str, vector: np.ndarray) -> float:
         return self.search_index.similarity(text, vector)
 
 
-def build_live_knowledge(settings) -> LiveKnowledge:  # noqa: ANN001
+def build_live_knowledge(settings: Settings) -> LiveKnowledge:
     from knowledge.calibration import load_calibration
 
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -43,9 +44,9 @@ class Doc:
     product: str | None = None
     good_for: tuple[str, ...] = ()
     poor_for: tuple[str, ...] = ()
-    criteria: dict | None = None  # fit articles: household_min/max, uses, monthly_price
+    criteria: dict[str, Any] | None = None  # fit articles: household_min/max, uses, monthly_price
     tags: tuple[str, ...] = ()
-    cost_breakdown: tuple[dict, ...] = ()  # cost articles: {"item", "amount", "note"}
+    cost_breakdown: tuple[dict[str, Any], ...] = ()  # cost articles: {"item", "amount", "note"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Hit:
     passage: str  # the answer as the customer reads it (knowledge.compose)
     matched: str  # the unit of text that matched best: a question, the title or a passage
     tags: tuple[str, ...] = ()  # routing sends some topics (by tag) to a person
-    details: dict = field(default_factory=dict, compare=False)  # structured transparency
+    details: dict[str, Any] = field(default_factory=dict, compare=False)  # structured transparency
     shortened: bool = False  # the article says more than the answer: link "Read the whole article"
 
 
@@ -89,7 +90,12 @@ class _Unit:
     article_id: str
     field: str
     text: str
-    vector: np.ndarray | None = None
+    vector: np.ndarray | None = None  # set once the unit is embedded, before it is indexed
+
+    def embedded(self) -> np.ndarray:
+        if self.vector is None:
+            raise RuntimeError(f"A unit of {self.article_id} was indexed without its vector.")
+        return self.vector
 
 
 @dataclass
@@ -174,7 +180,7 @@ class KnowledgeSearch:
             self._speller = Speller(_vocabulary_texts(e.doc for e in self._entries.values()))
             if 1 < len(self._order) <= HEAD_MAX_ARTICLES:
                 units = list(self._units.values())
-                vectors = np.stack([u.vector for u in units]).astype(np.float32)
+                vectors = np.stack([u.embedded() for u in units]).astype(np.float32)
                 labels = np.array([self._positions[u.article_id] for u in units])
                 self._head = ArticleHead(vectors, labels, len(self._order))
             self._stale = False
@@ -227,7 +233,7 @@ class KnowledgeSearch:
         """The article with what matched: its opening answer, or the passage asked about."""
         entry = self._entries[article_id]
         units = [self._units[i] for i in entry.unit_ids]
-        matched = units[int((np.stack([u.vector for u in units]) @ vector).argmax())]
+        matched = units[int((np.stack([u.embedded() for u in units]) @ vector).argmax())]
         passages = [u for u in units if u.field == "passage"]
         later_passage = matched.field == "passage" and passages and matched is not passages[0]
         answer = compose(entry.doc, matched.text if later_passage else None)
@@ -264,7 +270,7 @@ def _vocabulary_texts(docs: Iterable[Doc]) -> list[str]:
     return [" ".join((d.title, d.body, *d.questions, *d.good_for, *d.poor_for)) for d in docs]
 
 
-def doc_from_fields(data: dict) -> Doc:
+def doc_from_fields(data: dict[str, Any]) -> Doc:
     return Doc(
         article_id=data["id"],
         title=data["title"],

@@ -82,7 +82,7 @@ class Speller:
         suggestions = self._symspell.lookup(lower, Verbosity.CLOSEST, max_edit_distance=distance)
         if not suggestions:
             return token
-        best = suggestions[0].term
+        best: str = suggestions[0].term
         if known and self._english.get(best, 0) < COMMONER * known:
             return token  # a real word that merely sits near a KB word
         return best

@@ -7,11 +7,13 @@ customers, until someone publishes them. Every save, publish and restore is a ve
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from candor.db import rowcount
 from knowledge.articles import ArticleContent, ArticleIn
 from knowledge.models import Article, ArticleVersion, KbRevision
 
@@ -138,7 +140,7 @@ class ArticleStore:
         self.session.delete(self.get(article_id))
         self._bump()
 
-    def versions(self, article_id: str) -> list[ArticleVersion]:
+    def versions(self, article_id: str) -> builtins.list[ArticleVersion]:  # `list` here is the method above
         query = (
             select(ArticleVersion)
             .where(ArticleVersion.article_id == article_id)
@@ -184,9 +186,9 @@ class ArticleStore:
 
     def _bump(self) -> None:
         self.session.flush()
-        moved = self.session.execute(
+        moved = rowcount(self.session.execute(
             update(KbRevision).where(KbRevision.id == 1).values(revision=KbRevision.revision + 1)
-        ).rowcount
+        ))
         if not moved:
             self.session.add(KbRevision(id=1, revision=1))
         self.session.flush()

@@ -30,10 +30,13 @@ class Turn:
     now: datetime | None = None     # business hours are checked only when given
 
 
+# "chat": small talk, answered with the intent's own reply (no knowledge, no person)
+Action = Literal["answer", "escalate", "offer", "chat"]
+
+
 @dataclass
 class Decision:
-    # "chat": small talk, answered with the intent's own reply (no knowledge, no person)
-    action: Literal["answer", "escalate", "offer", "chat"]
+    action: Action
     reasons: list[str] = field(default_factory=list)
     team: str = "general"
     priority: int = 3
@@ -125,7 +128,8 @@ class Router:
         evidence = {**(evidence or {}), "stage": stage, "plan_price": turn.plan_price}
         return self._escalate("offer", ["high_value_decision"], evidence, turn, team=rule.team)
 
-    def _escalate(self, action, reasons, evidence, turn, topic=None, team=None) -> Decision:  # noqa: ANN001
+    def _escalate(self, action: Action, reasons: list[str], evidence: dict[str, Any], turn: Turn,
+                  topic: str | None = None, team: str | None = None) -> Decision:
         team = team or self.config.teams.get(topic or "", self.config.default_team)
         priority = self.priority(reasons)
         customers = self.config.customers

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from candor.db import utcnow
+from candor.db import rowcount, utcnow
 from routing.models import Escalation
 from touchpoints import live, log
 
@@ -68,7 +68,8 @@ def estimated_wait_minutes(session: Session, fallback: int, recent: int = 50) ->
     ).all()
     if not rows:
         return fallback
-    waits = sorted((claimed - created).total_seconds() / 60 for created, claimed in rows)
+    waits = sorted((claimed - created).total_seconds() / 60 for created, claimed in rows
+                   if claimed is not None)  # all are: the query keeps claimed ones
     return max(1, round(waits[len(waits) // 2]))
 
 
@@ -126,14 +127,14 @@ def enqueue(
 
 def claim(session: Session, escalation_id: int, agent: str) -> Escalation:
     """A conditional UPDATE, so of several concurrent claimers exactly one changes the row."""
-    changed = session.execute(
+    changed = rowcount(session.execute(
         update(Escalation)
         .where(Escalation.id == escalation_id, Escalation.status == "queued")
         .values(status="claimed", claimed_by=agent, claimed_at=utcnow())
-    ).rowcount
-    if changed != 1:
+    ))
+    escalation = session.get(Escalation, escalation_id, populate_existing=True) if changed == 1 else None
+    if escalation is None:
         raise ClaimConflict(f"Escalation {escalation_id} is already claimed or closed.")
-    escalation = session.get(Escalation, escalation_id, populate_existing=True)
     _record(session, escalation, "queued", "claimed", agent)
     return escalation
 

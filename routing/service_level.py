@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from candor.db import rowcount
 from routing import queue
 from routing.hours import BusinessHours
 from routing.models import Escalation, FollowUp
@@ -55,12 +56,12 @@ def notify_breaches(session: Session, now: datetime) -> list[Escalation]:
     ).all()
     told = []
     for escalation in due:
-        changed = session.execute(
+        changed = rowcount(session.execute(
             update(Escalation)
             .where(Escalation.id == escalation.id, Escalation.sla_breached_at.is_(None),
                    Escalation.status == "queued")
             .values(sla_breached_at=now)
-        ).rowcount
+        ))
         if changed != 1:
             continue
         conversations.append(session, escalation.conversation_id, "bot", BREACH_NOTICE,

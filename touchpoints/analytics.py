@@ -89,15 +89,17 @@ def unanswered_questions(session: Session, since: datetime | None = None) -> lis
         Event.kind.in_(["unsure", "answer", "feedback"])).order_by(Event.id)
     if since:
         query = query.where(Event.created_at >= since)
-    questions, last_question = [], {}
-    for conversation_id, kind, data in session.execute(query):
+    questions: list[str] = []
+    last_question: dict[str, str | None] = {}
+    for conversation_id, kind, data in session.execute(query).tuples():
         data = data or {}
         if kind == "unsure" and data.get("question"):
             questions.append(data["question"])
         elif kind == "answer":
             last_question[conversation_id] = data.get("question")
-        elif kind == "feedback" and not data.get("helpful") and last_question.get(conversation_id):
-            questions.append(last_question.pop(conversation_id))
+        elif kind == "feedback" and not data.get("helpful") and (asked := last_question.get(conversation_id)):
+            questions.append(asked)
+            del last_question[conversation_id]
     return questions
 
 
@@ -113,23 +115,26 @@ def agent_workload(session: Session, since: datetime | None = None) -> list[dict
     query = select(Event).where(Event.kind == "escalation_transition").order_by(Event.id)
     if since:
         query = query.where(Event.created_at >= since)
-    claimed = [s for s in escalation_spans(session.scalars(query)) if s.claimed_by and s.claimed_at]
-    replies: dict[str, list[datetime]] = defaultdict(list)
+    # Each claimed span with who claimed it and when.
+    claimed = [(s, s.claimed_by, s.claimed_at) for s in escalation_spans(session.scalars(query))
+               if s.claimed_by and s.claimed_at]
+    replies: dict[str | None, list[datetime]] = defaultdict(list)
     if claimed:
         rows = session.execute(select(Message.conversation_id, Message.created_at).where(
-            Message.conversation_id.in_({s.conversation_id for s in claimed}), Message.sender == "agent",
-        ).order_by(Message.seq))
+            Message.conversation_id.in_({s.conversation_id for s, _, _ in claimed}), Message.sender == "agent",
+        ).order_by(Message.seq)).tuples()
         for conversation_id, at in rows:
             replies[conversation_id].append(at)
-    handled: dict[str, dict[str, list]] = defaultdict(lambda: {"claimed": [], "handle_s": [], "first_response_s": []})
-    for span in claimed:
-        work = handled[span.claimed_by]
+    handled: dict[str, dict[str, list[Any]]] = defaultdict(
+        lambda: {"claimed": [], "handle_s": [], "first_response_s": []})
+    for span, agent, claimed_at in claimed:
+        work = handled[agent]
         work["claimed"].append(span)
         if span.closed_at:
-            work["handle_s"].append((span.closed_at - span.claimed_at).total_seconds())
-        first = next((at for at in replies[span.conversation_id] if at >= span.claimed_at), None)
+            work["handle_s"].append((span.closed_at - claimed_at).total_seconds())
+        first = next((at for at in replies[span.conversation_id] if at >= claimed_at), None)
         if first is not None:
-            work["first_response_s"].append((first - span.claimed_at).total_seconds())
+            work["first_response_s"].append((first - claimed_at).total_seconds())
     return [{"agent": agent, "escalations_handled": len(h["claimed"]), "closed": len(h["handle_s"]),
              "median_first_response_s": round(median(h["first_response_s"]), 1) if h["first_response_s"] else None,
              "median_handle_s": round(median(h["handle_s"]), 1) if h["handle_s"] else None}

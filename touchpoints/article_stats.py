@@ -37,7 +37,7 @@ def article_stats(session: Session) -> dict[str, ArticleStats]:
         select(Event.conversation_id, Event.kind, Event.data)
         .where(Event.kind.in_(["answer", "fit_recommendation", "feedback", "escalated"]))
         .order_by(Event.id)
-    )
+    ).tuples()
     for conversation_id, kind, data in events:
         article_id = (data or {}).get("article_id")
         if kind in ("answer", "fit_recommendation") and article_id:  # a recommendation rests on its article

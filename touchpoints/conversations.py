@@ -63,7 +63,7 @@ def _insert(session: Session, conversation_id: str, sender: str, text: str, payl
         .values(conversation_id=conversation_id, seq=next_seq, sender=sender, text=text, payload=payload or {})
         .returning(Message.id)
     ).scalar_one()
-    return session.get(Message, message_id)
+    return session.get_one(Message, message_id)
 
 
 def transcript(session: Session, conversation_id: str, after: int = 0) -> list[Message]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -19,8 +20,10 @@ logger = logging.getLogger(__name__)
 QUEUE = "queue"  # the topic of any escalation change: what agents' queues show
 _KEY = "candor.live.topics"
 _listeners: list[Callable[[frozenset[str]], None]] = []
-# Models whose changes are announced: class → topics of one changed row.
-_watched: dict[type, Callable[[object], Iterable[str]]] = {}
+# Models whose changes are announced: class → topics of one changed row (of that class).
+_watched: dict[type, Callable[[Any], Iterable[str]]] = {}
+
+Row = TypeVar("Row")
 
 
 def touched(session: Session, *topics: str) -> None:
@@ -28,7 +31,7 @@ def touched(session: Session, *topics: str) -> None:
     session.info.setdefault(_KEY, set()).update(topics)
 
 
-def watch(model: type, topics: Callable[[object], Iterable[str]]) -> None:
+def watch(model: type[Row], topics: Callable[[Row], Iterable[str]]) -> None:
     """Announce ``topics(row)`` whenever a row of ``model`` is added, changed or deleted."""
     _watched[model] = topics
 
@@ -40,7 +43,7 @@ def listen(callback: Callable[[frozenset[str]], None]) -> Callable[[], None]:
 
 
 @event.listens_for(Session, "after_flush")
-def _collect(session: Session, _context) -> None:  # noqa: ANN001
+def _collect(session: Session, _context: object) -> None:
     for row in (*session.new, *session.dirty, *session.deleted):
         topics = _watched.get(type(row))
         if topics is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -16,7 +18,7 @@ from touchpoints.scoring import ABANDON_AFTER, FORMULA_VERSION, EscalationSpan, 
 
 def load_record(session: Session, conversation_id: str) -> tuple[Record, int, int]:
     """The conversation as scoring reads it, with the newest message and event ids seen."""
-    conversation = session.get(Conversation, conversation_id)
+    conversation = session.get_one(Conversation, conversation_id)
     messages = session.execute(
         select(Message.id, Message.sender, Message.text, Message.payload, Message.created_at)
         .where(Message.conversation_id == conversation_id).order_by(Message.seq)).all()
@@ -37,9 +39,22 @@ def load_record(session: Session, conversation_id: str) -> tuple[Record, int, in
     return record, max((m.id for m in messages), default=0), max((e.id for e in events), default=0)
 
 
-def escalation_spans(events) -> list[EscalationSpan]:  # noqa: ANN001
+class EventLike(Protocol):
+    """An event as escalation_spans reads it: an ``Event`` or a row selecting these columns."""
+
+    @property
+    def conversation_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any] | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def escalation_spans(events: Iterable[EventLike]) -> list[EscalationSpan]:
     """Queued → claimed → closed times of each escalation, from the queue's transition events."""
-    spans: dict[int, EscalationSpan] = {}
+    spans: dict[int | None, EscalationSpan] = {}
     for event in events:
         if event.kind != "escalation_transition":
             continue

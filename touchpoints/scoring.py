@@ -149,7 +149,7 @@ def score(record: Record, journey: JourneyConfig, now: datetime) -> Scores:
     sentiments = [round(sentiment(text), 3) for text in customer]
     sentiment_avg = round(fmean(sentiments), 3) if sentiments else None
     trend = round(sentiments[-1] - sentiments[0], 3) if len(sentiments) > 1 else None
-    answers = [e[1].get("article_id") for e in _events(record, *ANSWERS) if e[1].get("article_id")]
+    answers: list[str] = [a for e in _events(record, *ANSWERS) if (a := e[1].get("article_id"))]
     kinds = [record.article_kinds[a] for a in answers if a in record.article_kinds]
     attribute = record.attributes.get("stage") if isinstance(record.attributes, dict) else None
     if attribute is None and _events(record, "fit_recommendation"):
