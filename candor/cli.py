@@ -268,7 +268,8 @@ def evaluate(
 
         items = [items[i] for i in sorted(random.Random(seed).sample(range(len(items)), limit))]
     sets = [(None, items)] + ([(perturb, perturb_questions(items, perturb))] if perturb is not None else [])
-    runs = _search_runs(kb, sets) if not through_bot or both else []
+    # The checks above leave kb out only for --through-bot alone.
+    runs = _search_runs(kb, sets) if kb is not None and (not through_bot or both) else []
     if bot:
         runs += _bot_runs(kb, sets, url, staff_token, concurrency, timeout)
     kb_name, questions_name = str(kb) if kb else url or "", str(questions)
@@ -319,7 +320,7 @@ def _bot_runs(kb: Path | None, sets: list, url: str | None, token: str | None,  
               concurrency: int, timeout: float) -> list:
     """The same questions through the public API of a running stack, or of one started for the run."""
     import asyncio
-    from contextlib import nullcontext
+    from contextlib import AbstractContextManager, nullcontext
     from functools import partial
 
     from rich.progress import Progress
@@ -342,7 +343,13 @@ def _bot_runs(kb: Path | None, sets: list, url: str | None, token: str | None,  
         err.print(f"Starting a stack of its own answering from {kb} (temporary database, free ports, "
                   "business hours always open, customer rate limits raised)…")
         _stop_on_signals()
-    started = nullcontext((url, token)) if url else own_stack(kb, lambda s: _set_up(s, echo=err.print), err.print)
+    started: AbstractContextManager[tuple[str, str | None]]
+    if url:
+        started = nullcontext((url, token))
+    elif kb is not None:
+        started = own_stack(kb, lambda s: _set_up(s, echo=err.print), err.print)
+    else:  # `candor eval` asks for --kb unless --url is given
+        raise ValueError("A stack of its own needs the knowledge file (--kb).")
     runs = []
     try:
         with started as (web_url, staff_token):
@@ -427,7 +434,7 @@ def bench_search(
     rows = run_bench([int(s) for s in sizes.split(",")], queries)
     table = Table("articles", "index", "build s", "query p50 ms", "query p95 ms",
                   "query speed vs baseline", title="Vector search over 3 units per article (384-d, k=64)")
-    baseline = {}
+    baseline: dict[int, float] = {}
     for row in rows:
         baseline.setdefault(row.articles, row.p50_ms)
         table.add_row(f"{row.articles:,}", row.index, f"{row.build_s:.3f}", f"{row.p50_ms:.2f}",
@@ -439,9 +446,9 @@ def bench_search(
     console.print(f"MiniLM embedding: {rate:,.0f} texts/s batched, {single:.1f} ms per single query (p50)")
     threads = Table("torch threads", "CPU ms per query", "wall ms per query", "CPU vs 1 thread",
                     title="One query at a time (as the action server encodes), by thread count")
-    rows = bench_threads(texts[:200], embedder)
-    for count, cpu_ms, wall_ms in rows:
-        threads.add_row(str(count), f"{cpu_ms:.1f}", f"{wall_ms:.1f}", f"{cpu_ms / rows[0][1]:.2f}x")
+    per_threads = bench_threads(texts[:200], embedder)
+    for count, cpu_ms, wall_ms in per_threads:
+        threads.add_row(str(count), f"{cpu_ms:.1f}", f"{wall_ms:.1f}", f"{cpu_ms / per_threads[0][1]:.2f}x")
     console.print(threads)
 
 
@@ -503,6 +510,8 @@ def bench_load(
 
     chaos = (Chaos(stack, kill_every, [c.name for c in stack.children], console.print, seed)
              if stack and kill_every else None)
+    if url is None or rasa_url is None:  # cannot happen: both were given, or both set from the stack above
+        raise typer.Exit(2)
     try:
         with chaos or nullcontext():
             report = asyncio.run(run_load(url, rasa_url.split(","), settings.sample_kb, settings.policy_file,

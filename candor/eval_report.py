@@ -107,7 +107,8 @@ def bot_saw(seen: dict[str, Any]) -> str:
     if seen.get("searched_as"):
         parts.append(f"searched as “{seen['searched_as']}”")
     if seen.get("confidence") is not None:
-        sure = {True: ", sure", False: ", not sure"}.get(seen.get("sure"), "")
+        sure_words: dict[Any, str] = {True: ", sure", False: ", not sure"}  # "sure" may be absent or null
+        sure = sure_words.get(seen.get("sure"), "")
         parts.append(f"knowledge confidence {seen['confidence']:.2f}{sure}")
     if seen.get("action"):
         parts.append(f"decision {seen['action']}")

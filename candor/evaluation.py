@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from knowledge.calibration import TOP_SIMILARITY
 from knowledge.jsonl import read_file
-from knowledge.search import Doc, KnowledgeSearch, doc_from_fields
+from knowledge.search import Doc, KnowledgeSearch, SearchResult, doc_from_fields
 from routing.policy import Router, Turn
 from touchpoints.sentiment import sentiment
 
@@ -103,8 +103,14 @@ def docs_from_file(path: Path) -> list[Doc]:
     return [doc_from_fields(a.fields()) for a in read_file(path) if a.status == "published"]
 
 
+class Searcher(Protocol):
+    """What run() asks of a search: KnowledgeSearch, or results computed up front."""
+
+    def search(self, query: str, k: int = 5) -> SearchResult: ...
+
+
 def run(
-    search: KnowledgeSearch,
+    search: Searcher,
     router: Router,
     questions: Iterable[Question],
     progress: Callable[[], None] = lambda: None,

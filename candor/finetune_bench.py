@@ -20,6 +20,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,7 @@ def score_encoder(embedder: Embedder, docs: list, questions: list[Question]) -> 
         from candor.evaluation import run
         from routing.policy import Router
 
-        out = metrics(run(_Answered(results), Router(), questions))
+        out: dict[str, Any] = metrics(run(_Answered(results), Router(), questions))
     except Exception as error:  # noqa: BLE001 - routing is being edited elsewhere; report without it
         print(f"  routing unavailable ({error}); decisions from search alone", file=sys.stderr)
         out = {}
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     DEFAULT_CACHE.mkdir(parents=True, exist_ok=True)
-    report = {"args": {k: str(v) for k, v in vars(args).items()}, "sets": {}}
+    report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "sets": {}}
     for name in args.sets:
         kb, questions_file = SETS[name]
         if not kb.exists() or not questions_file.exists():

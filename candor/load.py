@@ -196,7 +196,7 @@ async def _candor(http: httpx.AsyncClient, url: str, c: Customer, turns: range, 
     if not c.id:
         ms, response, error = await _timed(http.post(f"{url}/api/conversations"))
         out.append(Sample(ms, error and f"create: {error}", create=True))
-        if error:  # its turns count as failed too: a customer who cannot start cannot ask
+        if error or response is None:  # its turns count as failed too: a customer who cannot start cannot ask
             out.extend(Sample(0.0, "not sent: no conversation") for _ in turns)
             return
         c.id, c.token = response.json()["id"], response.json()["token"]
@@ -206,7 +206,7 @@ async def _candor(http: httpx.AsyncClient, url: str, c: Customer, turns: range, 
             f"{url}/api/conversations/{c.id}/messages", json={"text": text},
             headers={"Authorization": f"Bearer {c.token}", "Idempotency-Key": str(uuid.uuid4())}))
         (c.unacked if error else c.acked).append(text)
-        body = {} if error else response.json()
+        body = response.json() if response is not None and not error else {}
         c.status = body.get("status", c.status)
         replies = body.get("messages", [])
         out.append(Sample(ms, error, queued, any(m.get("sources") for m in replies),
@@ -221,7 +221,7 @@ async def _rasa(http: httpx.AsyncClient, replicas: tuple[list[str], Balancer], c
         with balancer.take(c.id, set()) as replica:
             ms, response, error = await _timed(http.post(f"{urls[replica]}/webhooks/rest/webhook",
                                                          json={"sender": c.id, "message": c.questions[t]}))
-        replies = [] if error else response.json() or []
+        replies = (response.json() or []) if response is not None and not error else []
         kb = any((r.get("custom") or {}).get("sources") for r in replies)
         out.append(Sample(ms, error, kb_answer=kb, degraded=not error and not replies))
 
@@ -251,8 +251,10 @@ def stats(name: str, samples: list[Sample], wall_s: float, cpu_s: dict[str, floa
 async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, rasa_token: str = "",
                    conversations: int = 50, turns: int = 10, warmup: int = 2, seed: int = 7,
                    timeout_s: float = 30.0, echo=print, cpu: CpuMeter | None = None) -> LoadReport:  # noqa: ANN001
-    rng, samples = random.Random(seed), {"baseline": [], "candor": []}
-    wall, used = {"baseline": 0.0, "candor": 0.0}, {"baseline": Counter(), "candor": Counter()}
+    rng = random.Random(seed)
+    samples: dict[str, list[Sample]] = {"baseline": [], "candor": []}
+    wall = {"baseline": 0.0, "candor": 0.0}
+    used: dict[str, dict[str, float]] = {"baseline": {}, "candor": {}}  # CPU seconds per process
     # Idle connections are dropped before uvicorn's and Sanic's 5 s keep-alive timeout, so no request goes
     # out on a connection the server is closing at that moment (then a ReadError the product never saw).
     limits = httpx.Limits(max_connections=conversations + 20, max_keepalive_connections=conversations + 20,
@@ -277,7 +279,9 @@ async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, 
                 echo(f"{name}: {conversations} customers x turns {part.start + 1}-{part.stop}")
                 before = cpu.sample() if cpu else {}
                 wall[name] += await _phase(run, http, target, who, part, samples[name])
-                used[name].update(spent(before, cpu.sample()) if cpu else {})
+                if cpu:
+                    for process, seconds in spent(before, cpu.sample()).items():
+                        used[name][process] = used[name].get(process, 0.0) + seconds
         audit = await _audit(http, url, cand + warm_cand)
     cores = cpu.cores if cpu else 1
     baseline, candor = (stats(name, samples[name], wall[name], used[name], cores) for name in ("baseline", "candor"))
@@ -299,7 +303,7 @@ async def _audit(http: httpx.AsyncClient, url: str, customers: list[Customer]) -
         async with gate:
             _, response, error = await _timed(http.get(f"{url}/api/conversations/{c.id}",
                                                        headers={"Authorization": f"Bearer {c.token}"}))
-        if error:
+        if error or response is None:
             audit.unreadable += 1
             return
         body = response.json()

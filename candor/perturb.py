@@ -13,7 +13,7 @@ import dataclasses
 import random
 import re
 from collections.abc import Iterable
-from typing import Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 _ROWS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
 
@@ -72,7 +72,12 @@ def typo(word: str, rng: random.Random) -> str:
 
 
 class _HasText(Protocol):
-    text: str
+    """A dataclass (frozen or not) with a ``text`` field."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    @property
+    def text(self) -> str: ...
 
 
 Q = TypeVar("Q", bound=_HasText)

@@ -21,8 +21,8 @@ def unreachable(settings: Settings) -> list[str]:
         problems.append(f"The database at {engine.url.render_as_string()} does not answer: {reason}")
     finally:
         engine.dispose()
-    if settings.redis_url and (error := redis_error(settings.redis_url, timeout_s=5)):
-        problems.append(f"Redis at {settings.redis_url} does not answer: {error}")
+    if settings.redis_url and (redis_problem := redis_error(settings.redis_url, timeout_s=5)):
+        problems.append(f"Redis at {settings.redis_url} does not answer: {redis_problem}")
     return problems
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -49,7 +50,7 @@ class Child:
     command: list[str]
     health_url: str
     log_path: Path
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
     crashes: list[float] = field(default_factory=list)  # monotonic times of recent deaths
     restarts: int = 0
     last_exit_code: int | None = None
@@ -59,6 +60,12 @@ class Child:
     @property
     def state(self) -> str:
         return "restarting" if self.restart_at is not None else "running"
+
+    def started(self) -> subprocess.Popen[bytes]:
+        """The process, which exists from the child's first spawn on."""
+        if self.process is None:
+            raise StackError(f"{self.name} has not been started.")
+        return self.process
 
     def log_tail(self, lines: int = 25) -> str:
         try:
@@ -150,9 +157,9 @@ class Stack:
 
     def kill(self, name: str) -> None:
         """SIGKILL one process, as a crash would (fault tests)."""
-        child = self.child(name)
-        os.killpg(child.process.pid, signal.SIGKILL)
-        child.process.wait()
+        process = self.child(name).started()
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
     def restart(self, name: str, timeout_s: float = 240) -> None:
         child = self.child(name)
@@ -180,7 +187,7 @@ class Stack:
         """Until the web app's /readyz says a customer's turn would be answered (model loaded,
         knowledge index warm, database migrated)."""
         deadline, url = time.monotonic() + timeout_s, f"{self.settings.web_url}/readyz"
-        body: dict = {}
+        body: dict[str, Any] = {}
         while time.monotonic() < deadline:
             self.check_alive()
             try:
@@ -200,7 +207,7 @@ class Stack:
         """Raise with the child's log tail when one has exited: a crash is never ignored."""
         dead = [c for c in self.children if c.process and c.process.poll() is not None]
         if dead:
-            codes = ", ".join(f"{c.name} exited with code {c.process.returncode}" for c in dead)
+            codes = ", ".join(f"{c.name} exited with code {c.started().returncode}" for c in dead)
             raise StackError(codes + ". " + self._tails(dead))
 
     def _tails(self, children: list[Child]) -> str:
@@ -223,9 +230,10 @@ class Stack:
             self.write_status()
 
     def _died(self, child: Child, now: float) -> None:
-        child.last_exit_code = child.process.returncode
+        process = child.started()
+        child.last_exit_code = process.returncode
         try:  # what the dead process started (uvicorn's workers, say) must not keep its port
-            os.killpg(child.process.pid, signal.SIGKILL)
+            os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         child.last_death_at = datetime.now(UTC).isoformat(timespec="seconds")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -39,15 +40,16 @@ async def _background(interval_s: float, settings: Settings, locks: Locks) -> No
     (touchpoints.spool), tell customers whose escalation nobody claimed in time
     (routing.service_level), score the touchpoints of conversations that changed
     (touchpoints.scorer), and delete conversations past the retention period (conversations.erasure)."""
-    jobs = [EventSpool(settings.event_spool).replay, check_service_levels, score_touchpoints]
-    if settings.retention_days:
-        jobs.append(lambda: purge_expired(settings))
+    jobs: list[Callable[[], object]] = [EventSpool(settings.event_spool).replay, check_service_levels,
+                                        score_touchpoints]
+    if days := settings.retention_days:
+        jobs.append(lambda: purge_expired(settings, days))
     while True:
         await asyncio.sleep(interval_s)
         await run_in_threadpool(_background_round, jobs, locks, interval_s)
 
 
-def _background_round(jobs: list, locks: Locks, interval_s: float) -> None:  # noqa: ANN001
+def _background_round(jobs: list[Callable[[], object]], locks: Locks, interval_s: float) -> None:
     try:
         with locks.try_hold("background") as mine:
             if not mine:
@@ -71,15 +73,16 @@ def score_touchpoints() -> int:
         return score_pending(session, utcnow())
 
 
-def purge_expired(settings: Settings) -> dict[str, int]:
+def purge_expired(settings: Settings, days: int) -> dict[str, int]:
+    """Erase the conversations silent for ``days`` days (settings.retention_days, when set)."""
     with session_scope() as session:
-        ids = erasure.expired(session, utcnow(), settings.retention_days)
+        ids = erasure.expired(session, utcnow(), days)
         counts = erasure.erase(session, ids, erasure.tracker_url(settings))
     if ids:
         erasure.scrub_files(settings, ids)
     if ids:
         logger.info("Retention: deleted %d conversations silent for %d days (%s)",
-                    len(ids), settings.retention_days, counts)
+                    len(ids), days, counts)
     return counts
 
 

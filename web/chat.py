@@ -97,7 +97,7 @@ class ChatService:
     ) -> TurnResult | tuple[str, str]:
         """Store the message (and its key, in the same transaction); a waiting customer's e-mail
         address is answered here. Returns the conversation status and the masked text."""
-        current = session.get(Conversation, conversation_id)
+        current = session.get_one(Conversation, conversation_id)
         if current.status == "closed":  # read under the turn lock, after any replay
             raise ConversationClosed("This conversation is closed; start a new one to keep chatting.")
         # Masked before it is stored or reaches Rasa's tracker store; an address a waiting
@@ -144,12 +144,12 @@ class ChatService:
                 if message.sender == "customer":
                     break
                 replies.append(public_message(message))
-            return TurnResult(replies, session.get(Conversation, conversation_id).status, replayed=True)
+            return TurnResult(replies, session.get_one(Conversation, conversation_id).status, replayed=True)
 
     def _store_replies(self, conversation_id: str, replies: list[dict[str, Any]]) -> TurnResult:
         out: list[dict[str, Any]] = []
         with session_scope() as session:
-            current = session.get(Conversation, conversation_id)
+            current = session.get_one(Conversation, conversation_id)
             for reply in replies:
                 custom = reply["custom"]
                 payload = {
@@ -169,7 +169,7 @@ class ChatService:
 
     def _bot_down(self, conversation_id: str) -> TurnResult:
         with session_scope() as session:
-            current = session.get(Conversation, conversation_id)
+            current = session.get_one(Conversation, conversation_id)
             notice = conversations.append(session, conversation_id, "bot", BOT_DOWN_NOTICE,
                                           {"notice": "bot_unavailable"})
             self._escalate(session, current, ["bot_unavailable"], None, None, {})
@@ -182,7 +182,7 @@ class ChatService:
         cause = "action_server_down" if down else "no_reply"
         logger.error("The bot gave no reply in %s (%s)", conversation_id, cause)
         with session_scope() as session:
-            current = session.get(Conversation, conversation_id)
+            current = session.get_one(Conversation, conversation_id)
             log.record(session, conversation_id, "bot_failure", cause=cause)
             if text == HUMAN_PAYLOAD:
                 reply = conversations.append(session, conversation_id, "bot", BOT_DOWN_NOTICE,

@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import redis
@@ -58,8 +58,8 @@ class LiveHub:
                            if redis_url else None)
         self._channel = channel(redis_url) if redis_url else ""
         self._redis_down_until = 0.0  # while Redis is away, commits skip it instead of waiting on it
-        self._unlisten = None
-        self._listener: asyncio.Task | None = None
+        self._unlisten: Callable[[], None] | None = None
+        self._listener: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()  # the Redis subscription is live (tests wait for it)
 
     async def start(self) -> None:

@@ -74,7 +74,8 @@ class RasaClient:
                     return response
                 except httpx.ConnectError as error:
                     refused = error
-        raise refused
+        # No replica configured: fail as a refused connection does (RasaUnavailable), not with `raise None`.
+        raise refused or httpx.ConnectError("No Rasa replica is configured.")
 
     def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         try:

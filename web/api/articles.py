@@ -167,7 +167,8 @@ def versions(article_id: str, user: Reader) -> list[dict[str, Any]]:
         rows = ArticleStore(session).versions(article_id)
         if not rows:
             raise HTTPException(404, f"No article with id {article_id!r}.")
-        out, previous = [], []
+        out: list[dict[str, Any]] = []
+        previous: list[str] = []
         for row in rows:
             current = _lines(row.snapshot)
             diff = difflib.unified_diff(previous, current, f"version {row.version - 1}", f"version {row.version}",

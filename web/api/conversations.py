@@ -125,7 +125,7 @@ def get_conversation(
 ) -> dict[str, Any]:
     with session_scope() as session:
         messages = conversations.transcript(session, conversation.id)
-        current = session.get(Conversation, conversation.id)
+        current = session.get_one(Conversation, conversation.id)
         return {
             "id": conversation.id,
             **_status(session, current, chat.router),
@@ -150,7 +150,7 @@ def _status(session, conversation: Conversation, router: Router) -> dict[str, An
 def _news(conversation_id: str, after: int, router: Router) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     with session_scope() as session:
         messages = conversations.transcript(session, conversation_id, after=after)
-        status = _status(session, session.get(Conversation, conversation_id), router)
+        status = _status(session, session.get_one(Conversation, conversation_id), router)
         return [public_message(m) for m in messages], status
 
 

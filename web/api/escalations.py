@@ -140,7 +140,7 @@ def claim(escalation_id: RowId, user: Agent, request: Request) -> dict[str, Any]
             escalation = queue.claim(session, escalation_id, user.username)
         except queue.ClaimConflict as error:
             raise HTTPException(409, str(error)) from error
-        session.get(Conversation, escalation.conversation_id).status = "agent"
+        session.get_one(Conversation, escalation.conversation_id).status = "agent"
         result = public(escalation)
     _tell_rasa(request, escalation.conversation_id, "pause")
     return result
@@ -167,7 +167,7 @@ def resolve(escalation_id: RowId, body: Resolve, user: Agent, request: Request) 
             queue.close(session, escalation_id, user.username)
         except queue.IllegalTransition as error:
             raise HTTPException(409, str(error)) from error
-        conversation = session.get(Conversation, escalation.conversation_id)
+        conversation = session.get_one(Conversation, escalation.conversation_id)
         conversation.status = "bot" if body.return_to_bot else "closed"
         if body.return_to_bot:
             conversations.append(session, conversation.id, "bot", RATING_PROMPT, {"buttons": RATING_BUTTONS})
