@@ -58,6 +58,7 @@ eval: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # ESLint (pinned in package-lock.json, config in eslint.config.mjs) on the browser scripts in
 # web/static, which are served as-is: no bundler, no build step. npm ci runs again only when the
