@@ -23,6 +23,7 @@ from actions.common import (
     wait_minutes,
 )
 from actions.services import Services, default_services, record_event
+from knowledge.search import Hit, SearchResult
 from routing.policy import Decision, Turn
 from touchpoints.sentiment import sentiment
 
@@ -61,7 +62,7 @@ class ActionAnswerFromKb(OffLoop, Action):
         text = tracker.latest_message.get("text") or ""
         return self.answer(dispatcher, tracker, self.services.knowledge.search(text))
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, result) -> list[dict[str, Any]]:  # noqa: ANN001
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, result: SearchResult) -> list[dict[str, Any]]:
         """Answer, offer or escalate on a search already made for the latest message."""
         services = self.services
         text = tracker.latest_message.get("text") or ""
@@ -79,12 +80,11 @@ class ActionAnswerFromKb(OffLoop, Action):
             for response in SMALLTALK.get(intent or "", ["utter_anything_else"]):
                 dispatcher.utter_message(response=response)
             return []
-        best = result.best
-        sure = result.sure
+        best = result.best if result.sure else None  # the article search is sure of, if any
         # The source is cited once, by the widget's source line (sources), never in the text too.
-        article = _article_payload(best) if sure else {"sources": []}
+        article = _article_payload(best) if best is not None else {"sources": []}
         details = {"action": decision.action, "confidence": round(result.confidence, 4)}
-        if decision.action == "answer" and sure:
+        if decision.action == "answer" and best is not None:
             dispatcher.utter_message(
                 text=f"{best.passage}\n\nWas this helpful?",
                 buttons=HELPFUL_BUTTONS + (FIT_BUTTONS if best.kind == "fit" else []),
@@ -93,9 +93,10 @@ class ActionAnswerFromKb(OffLoop, Action):
         elif decision.action == "escalate":
             wait = wait_minutes(services.router, decision)
             lead = _escalation_lead(decision)
-            meanwhile = f"\n\nWhile you wait, here's what our article says:\n\n{best.passage}"
+            # Only a sure answer is quoted (an empty knowledge base has no best hit at all).
+            meanwhile = f"\n\nWhile you wait, here's what our article says:\n\n{best.passage}" if best else ""
             dispatcher.utter_message(
-                text=lead + connecting_text(decision, wait, now) + (meanwhile if sure else ""),
+                text=lead + connecting_text(decision, wait, now) + meanwhile,
                 buttons=QUEUED_BUTTONS,
                 json_message={**article, "decision": details, **handoff_payload(decision)},
             )
@@ -105,7 +106,7 @@ class ActionAnswerFromKb(OffLoop, Action):
                            _topic_opening(decision) or "I'm not sure I have a good answer to that.")
             offer = offer_text(opening, decision, wait, now, "you can ask me another way")
             # A sure answer is still given; the offer comes with it rather than instead of it.
-            answer = f"{best.passage}\n\n" if sure else ""
+            answer = f"{best.passage}\n\n" if best is not None else ""
             dispatcher.utter_message(
                 text=answer + offer,
                 buttons=OFFER_BUTTONS,
@@ -114,7 +115,7 @@ class ActionAnswerFromKb(OffLoop, Action):
         _record(tracker.sender_id, text, result, decision, rephrased)
         return []
 
-    def _rephrased(self, tracker: Tracker, result) -> bool:  # noqa: ANN001
+    def _rephrased(self, tracker: Tracker, result: SearchResult) -> bool:
         """Whether this question says the last one again (the answer did not land)."""
         previous, questions = previous_question(tracker), self.services.questions
         if not result.query or result.vector is None:
@@ -127,18 +128,19 @@ class ActionAnswerFromKb(OffLoop, Action):
                       else self.services.knowledge.similarity(previous, result.vector))
         return similarity >= self.services.router.config.rephrase_similarity
 
-    def _plan_price(self, result) -> float | None:  # noqa: ANN001
+    def _plan_price(self, result: SearchResult) -> float | None:
         """The monthly price of the plan a sure answer is about, from its fit criteria."""
-        if not result.sure:
+        best = result.best if result.sure else None
+        if best is None:
             return None
-        for doc in self.services.knowledge.docs(result.best.kind):
-            if doc.article_id == result.best.article_id and doc.criteria:
+        for doc in self.services.knowledge.docs(best.kind):
+            if doc.article_id == best.article_id and doc.criteria:
                 price = doc.criteria.get("monthly_price")
                 return float(price) if price is not None else None
         return None
 
 
-def _article_payload(hit) -> dict[str, Any]:  # noqa: ANN001
+def _article_payload(hit: Hit) -> dict[str, Any]:
     """The article an answer quotes: its source, and its structured transparency for the widget."""
     details = dict(hit.details)
     if hit.shortened:
@@ -162,7 +164,7 @@ def _topic_opening(decision: Decision) -> str | None:
     return f"If you'd like to go ahead, a person from our {decision.team} team handles this."
 
 
-def _record(conversation_id: str, text: str, result, decision: Decision, rephrased: bool) -> None:  # noqa: ANN001
+def _record(conversation_id: str, text: str, result: SearchResult, decision: Decision, rephrased: bool) -> None:
     evidence = decision.evidence
     record_event(
         conversation_id,

@@ -84,3 +84,15 @@ def test_an_unsure_search_hands_over_to_routing_instead_of_guessing(action, sess
     assert [b["payload"] for b in message["buttons"]] == ["/request_human", "/keep_bot"]
     [event] = session.scalars(select(Event).where(Event.conversation_id == turn.sender_id)).all()
     assert event.kind == "unsure"
+
+
+def test_an_escalation_with_an_empty_knowledge_base_is_handed_over_without_quoting_an_article(embedder, session):
+    # No published article: search has no best hit at all, and the hand-over must still be worded.
+    empty = ActionAnswerFromKb(Services(knowledge=KnowledgeSearch(embedder, load_calibration()), router=Router(),
+                                        clock=lambda: datetime(2026, 11, 23, 10, 0, tzinfo=UTC)))
+    turn = tracker("I want to speak to a person", "request_human", 0.95)
+    _, messages = run(empty, turn)
+    [message] = messages
+    assert message["custom"]["decision"]["action"] == "escalate"
+    assert message["custom"]["sources"] == []
+    assert "here's what our article says" not in message["text"]
