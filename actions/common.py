@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from routing.hours import describe_opening
-from routing.policy import Decision
+from routing.policy import Decision, Router
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +34,14 @@ class OffLoop:
     """For actions whose work blocks (MiniLM, the database, retries that sleep): ``act`` runs on
     a worker thread, so the action server's event loop keeps taking other conversations' calls."""
 
-    async def run(self, dispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: ANN001
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self.act, dispatcher, tracker, domain)
 
-    def act(self, dispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: ANN001
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         raise NotImplementedError
 
 
@@ -65,7 +70,7 @@ def conversation_context(conversation_id: str, rephrased: bool = False) -> Conve
         return ConversationContext()
 
 
-def wait_minutes(router, decision: Decision) -> int | None:  # noqa: ANN001
+def wait_minutes(router: Router, decision: Decision) -> int | None:
     """Median recent wait in minutes; None while the team is away or the database cannot say."""
     from candor.db import session_scope
     from routing.queue import estimated_wait_minutes

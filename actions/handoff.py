@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,7 +20,7 @@ from actions.common import (
     wait_minutes,
 )
 from actions.services import Services, default_services
-from routing.policy import Turn
+from routing.policy import Decision, Turn
 
 
 class _Routing:
@@ -32,7 +33,7 @@ class _Routing:
     def services(self) -> Services:
         return self._services or default_services()
 
-    def decide(self, tracker: Tracker):  # noqa: ANN201 - (Decision, now)
+    def decide(self, tracker: Tracker) -> tuple[Decision, datetime]:
         intent, confidence = intent_of(tracker)
         now = self.services.clock()
         attributes = conversation_context(tracker.sender_id).attributes

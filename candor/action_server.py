@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import logging
 import warnings
@@ -14,6 +15,8 @@ warnings.filterwarnings("ignore", message=r"Your versions? of rasa")
 
 from rasa_sdk.endpoint import create_app  # noqa: E402
 from rasa_sdk.executor import ActionExecutor  # noqa: E402
+from sanic import Request, Sanic  # noqa: E402
+from sanic.response import HTTPResponse  # noqa: E402
 from sanic.response import json as json_response  # noqa: E402
 
 from candor.settings import get_settings  # noqa: E402
@@ -34,7 +37,7 @@ def main() -> None:
     token = get_settings().rasa_token
 
     @app.on_request
-    async def _require_token(request):  # noqa: ANN001, ANN202
+    async def _require_token(request: Request) -> HTTPResponse | None:
         # Rasa passes the token from its endpoints file as ?token=; nothing else may run actions.
         if token and request.path == "/webhook" and not hmac.compare_digest(request.args.get("token", ""), token):
             return json_response({"error": "This action server only serves its own Rasa (token required)."},
@@ -42,7 +45,7 @@ def main() -> None:
         return None
 
     @app.before_server_start
-    async def _warm_up(_app, _loop):  # noqa: ANN001
+    async def _warm_up(_app: Sanic, _loop: asyncio.AbstractEventLoop) -> None:
         # Loading the embedding model and indexing the knowledge base takes seconds; do it
         # before the port opens so the first customer question is not the slow one.
         from actions.services import default_services

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.embedder import DIM
+from knowledge.embedder import DIM, Embedder
 from knowledge.index import FaissIndex, NumpyIndex, VectorIndex
 
 UNITS_PER_ARTICLE = 3  # a title, a question and a passage, as the search indexes them
@@ -62,7 +62,7 @@ def bench_search(sizes: list[int], n_queries: int = 200) -> list[Row]:
     return rows
 
 
-def bench_embedding(texts: list[str], embedder) -> tuple[float, float]:  # noqa: ANN001
+def bench_embedding(texts: list[str], embedder: Embedder) -> tuple[float, float]:
     """Texts per second for batch encoding, and one-query latency p50 in ms."""
     embedder.encode_query("warm up")
     started = time.perf_counter()
@@ -76,7 +76,9 @@ def bench_embedding(texts: list[str], embedder) -> tuple[float, float]:  # noqa:
     return rate, float(np.percentile(singles, 50))
 
 
-def bench_threads(texts: list[str], embedder, counts: tuple[int, ...] = (1, 2)) -> list[tuple[int, float, float]]:  # noqa: ANN001
+def bench_threads(
+    texts: list[str], embedder: Embedder, counts: tuple[int, ...] = (1, 2)
+) -> list[tuple[int, float, float]]:
     """Per single query at each torch thread count: (threads, CPU ms, wall ms), means over the texts.
 
     CPU time is what a busy machine pays: under load the stack's processes already fill the cores,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 from candor.db import session_scope
@@ -21,7 +23,7 @@ STARTER_REPLIES = [
 ]
 
 
-def prepare_database(settings: Settings, echo=print) -> None:  # noqa: ANN001
+def prepare_database(settings: Settings, echo: Callable[[str], None] = print) -> None:
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
         store = ArticleStore(session)

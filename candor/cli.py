@@ -5,14 +5,26 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from candor.cli_touchpoints import erase, report, touchpoints_app
 from candor.settings import get_settings
+
+if TYPE_CHECKING:  # imported where used, so `candor --help` stays quick
+    from candor.eval_report import Run
+    from candor.evaluation import Question
+    from candor.settings import Settings
+    from knowledge.calibration import Calibration
+    from knowledge.search import KnowledgeSearch
+
+    # Each question set: the seed of its typos (None: as written) and the questions.
+    QuestionSets = list[tuple[int | None, list[Question]]]
 
 app = typer.Typer(help="Candor: support assistant with a transparency knowledge base.", no_args_is_help=True)
 kb_app = typer.Typer(help="Import, export and search the knowledge base.", no_args_is_help=True)
@@ -116,7 +128,7 @@ def user_add(
     console.print(f"Added {role} {name}" + (f" (teams: {', '.join(team)})" if team else "") + ".")
 
 
-def _set_up(settings, echo=None) -> Path:  # noqa: ANN001
+def _set_up(settings: Settings, echo: Callable[[str], None] | None = None) -> Path:
     """What every start needs before the processes: the policy checked (a bad one stops here, not
     in a child's log), the database migrated and seeded, the Rasa model trained if its data changed.
     ``candor eval --json`` sends the progress lines to stderr (stdout is the JSON)."""
@@ -135,7 +147,7 @@ def _stop_on_signals() -> None:
     SIGINT-ignored state a shell gives background jobs."""
     import signal
 
-    def _interrupt(signum, _frame):  # noqa: ANN001
+    def _interrupt(signum: int, _frame: FrameType | None) -> NoReturn:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     signal.signal(signal.SIGINT, _interrupt)
@@ -267,7 +279,9 @@ def evaluate(
         import random
 
         items = [items[i] for i in sorted(random.Random(seed).sample(range(len(items)), limit))]
-    sets = [(None, items)] + ([(perturb, perturb_questions(items, perturb))] if perturb is not None else [])
+    sets: QuestionSets = [(None, items)]
+    if perturb is not None:
+        sets.append((perturb, perturb_questions(items, perturb)))
     # The checks above leave kb out only for --through-bot alone.
     runs = _search_runs(kb, sets) if kb is not None and (not through_bot or both) else []
     if bot:
@@ -292,7 +306,7 @@ def _check_kb(kb: Path) -> None:
     read_file(kb)
 
 
-def _search_runs(kb: Path, sets: list) -> list:  # noqa: ANN001
+def _search_runs(kb: Path, sets: QuestionSets) -> list[Run]:
     """The clean questions (and the perturbed copy) through the bot's search + routing, in-process."""
     from functools import partial
 
@@ -316,8 +330,8 @@ def _search_runs(kb: Path, sets: list) -> list:  # noqa: ANN001
     return runs
 
 
-def _bot_runs(kb: Path | None, sets: list, url: str | None, token: str | None,  # noqa: ANN001
-              concurrency: int, timeout: float) -> list:
+def _bot_runs(kb: Path | None, sets: QuestionSets, url: str | None, token: str | None,
+              concurrency: int, timeout: float) -> list[Run]:
     """The same questions through the public API of a running stack, or of one started for the run."""
     import asyncio
     from contextlib import AbstractContextManager, nullcontext
@@ -541,7 +555,7 @@ def bench_load(
     raise typer.Exit(0 if passed else 1)
 
 
-def _search_over(kb: Path, calibration=None):  # noqa: ANN001, ANN202
+def _search_over(kb: Path, calibration: Calibration | None = None) -> KnowledgeSearch:
     from candor import evaluation
     from knowledge.embedder import Embedder, EmbeddingCache
     from knowledge.search import KnowledgeSearch

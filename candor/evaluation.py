@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from knowledge.calibration import TOP_SIMILARITY
+from knowledge.calibration import TOP_SIMILARITY, Calibration
 from knowledge.jsonl import read_file
 from knowledge.search import Doc, KnowledgeSearch, SearchResult, doc_from_fields
 from routing.policy import Router, Turn
@@ -162,7 +162,7 @@ def calibration_data(search: KnowledgeSearch, questions: list[Question]) -> tupl
 
 
 def best_threshold(
-    sets: list[tuple[np.ndarray, np.ndarray, np.ndarray]], calibration, max_false_escalation: float  # noqa: ANN001
+    sets: list[tuple[np.ndarray, np.ndarray, np.ndarray]], calibration: Calibration, max_false_escalation: float
 ) -> float:
     """The threshold maximising answer accuracy + escalation recall (averaged over the sets)
     while answerable questions are escalated no more than ``max_false_escalation`` on average.

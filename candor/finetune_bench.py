@@ -84,7 +84,7 @@ def score_encoder(embedder: Embedder, docs: list, questions: list[Question]) -> 
         from routing.policy import Router
 
         out: dict[str, Any] = metrics(run(_Answered(results), Router(), questions))
-    except Exception as error:  # noqa: BLE001 - routing is being edited elsewhere; report without it
+    except Exception as error:  # routing is being edited elsewhere; report without it
         print(f"  routing unavailable ({error}); decisions from search alone", file=sys.stderr)
         out = {}
     answerable = np.array([q.answerable for q in questions])

@@ -15,6 +15,7 @@ import re
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,7 +178,7 @@ def scripts(pool: list[list[str]], customers: int, turns: int, rng: random.Rando
     return out
 
 
-async def _timed(request) -> tuple[float, httpx.Response | None, str | None]:  # noqa: ANN001
+async def _timed(request: Awaitable[httpx.Response]) -> tuple[float, httpx.Response | None, str | None]:
     started = time.perf_counter()
     try:
         response = await request
@@ -226,7 +227,12 @@ async def _rasa(http: httpx.AsyncClient, replicas: tuple[list[str], Balancer], c
         out.append(Sample(ms, error, kb_answer=kb, degraded=not error and not replies))
 
 
-async def _phase(run, http, target, customers, turns, out) -> float:  # noqa: ANN001
+# One customer's turns on one path: _candor (target: the web app's URL) or _rasa (the replicas).
+CustomerRun = Callable[..., Awaitable[None]]
+
+
+async def _phase(run: CustomerRun, http: httpx.AsyncClient, target: object, customers: list[Customer], turns: range,
+                 out: list[Sample]) -> float:
     """Every customer concurrently, each one's turns in sequence; returns the wall time in s."""
     started = time.perf_counter()
     await asyncio.gather(*(run(http, target, c, turns, out) for c in customers))
@@ -250,7 +256,8 @@ def stats(name: str, samples: list[Sample], wall_s: float, cpu_s: dict[str, floa
 
 async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, rasa_token: str = "",
                    conversations: int = 50, turns: int = 10, warmup: int = 2, seed: int = 7,
-                   timeout_s: float = 30.0, echo=print, cpu: CpuMeter | None = None) -> LoadReport:  # noqa: ANN001
+                   timeout_s: float = 30.0, echo: Callable[[str], None] = print,
+                   cpu: CpuMeter | None = None) -> LoadReport:
     rng = random.Random(seed)
     samples: dict[str, list[Sample]] = {"baseline": [], "candor": []}
     wall = {"baseline": 0.0, "candor": 0.0}

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from candor.load import TARGETS, LoadReport, PhaseStats
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def as_json(report: LoadReport) -> dict:
@@ -15,7 +19,7 @@ def _label(phase: PhaseStats) -> str:
     return "raw Rasa webhook" if phase.name == "baseline" else "Candor API"
 
 
-def render(report: LoadReport, console) -> None:  # noqa: ANN001
+def render(report: LoadReport, console: Console) -> None:
     from rich.table import Table
 
     table = Table("path", "turns", "p50 ms", "p95 ms", "p99 ms", "turns/s", "errors", "error %", "errors by kind",
@@ -45,7 +49,7 @@ def render(report: LoadReport, console) -> None:  # noqa: ANN001
         console.print(note)
 
 
-def _render_cpu(report: LoadReport, console) -> None:  # noqa: ANN001
+def _render_cpu(report: LoadReport, console: Console) -> None:
     from rich.table import Table
 
     names = list(dict.fromkeys([*report.baseline.cpu_ms_per_turn, *report.candor.cpu_ms_per_turn]))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection
 
 from candor.settings import get_settings
 
@@ -21,7 +22,7 @@ def upgrade(url: str | None = None) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
-def is_current(connection) -> bool:  # noqa: ANN001
+def is_current(connection: Connection) -> bool:
     """Whether the database is at the newest migration (readiness: the schema the code expects)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from candor.settings import Settings
@@ -39,7 +40,7 @@ def rasa_bin(settings: Settings) -> Path:
     return settings.rasa_venv / "bin" / "rasa"
 
 
-def ensure_model(settings: Settings, force: bool = False, echo=print) -> Path:  # noqa: ANN001
+def ensure_model(settings: Settings, force: bool = False, echo: Callable[[str], None] = print) -> Path:
     """Return the model for the current data, training it first if it does not exist yet."""
     target = model_path(settings)
     if target.exists() and not force:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -86,7 +86,7 @@ def purge_expired(settings: Settings, days: int) -> dict[str, int]:
     return counts
 
 
-def _retry_later(detail: str):  # noqa: ANN202 - an exception handler
+def _retry_later(detail: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:  # an exception handler
     async def handler(_: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     hub = LiveHub(settings.redis_url, settings.live_fallback_s)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI):  # noqa: ANN202
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await hub.start()
         watcher = asyncio.create_task(_background(router.config.sla_check_seconds, settings, locks))
         try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from candor.db import session_scope, utcnow
 from routing import queue, service_level
@@ -93,7 +94,7 @@ class ChatService:
             return self._store_replies(conversation.id, replies)
 
     def _store_customer_message(
-        self, session, conversation_id: str, text: str, idempotency_key: str | None  # noqa: ANN001
+        self, session: Session, conversation_id: str, text: str, idempotency_key: str | None
     ) -> TurnResult | tuple[str, str]:
         """Store the message (and its key, in the same transaction); a waiting customer's e-mail
         address is answered here. Returns the conversation status and the masked text."""
@@ -120,7 +121,7 @@ class ChatService:
             return TurnResult([public_message(ack)], status)
         return status, masked
 
-    def _leave_queue(self, session, conversation: Conversation) -> TurnResult:  # noqa: ANN001
+    def _leave_queue(self, session: Session, conversation: Conversation) -> TurnResult:
         """"Keep chatting with the bot" while queued: the escalation is withdrawn, the place freed."""
         escalation = queue.open_escalation(session, conversation.id)
         if escalation is None or escalation.status != "queued":  # a person has it already
@@ -193,7 +194,8 @@ class ChatService:
                                              {"notice": "bot_error", "buttons": [HUMAN_BUTTON]})
             return TurnResult([public_message(reply)], current.status)
 
-    def _escalate(self, session, conversation, reasons, team, priority, evidence) -> None:  # noqa: ANN001
+    def _escalate(self, session: Session, conversation: Conversation, reasons: list[str], team: str | None,
+                  priority: int | None, evidence: dict[str, Any] | None) -> None:
         priority = priority or self.router.priority(reasons)
         escalation = queue.enqueue(
             session,
@@ -210,7 +212,7 @@ class ChatService:
                    reasons=reasons, evidence=evidence or {})
 
 
-def _button_title(session, conversation_id: str, text: str) -> str | None:  # noqa: ANN001
+def _button_title(session: Session, conversation_id: str, text: str) -> str | None:
     """The title of the button whose payload the customer sent, from the bot's latest buttons."""
     if not text.startswith("/"):
         return None
@@ -233,7 +235,7 @@ def _public(payload: dict[str, Any]) -> dict[str, Any]:
             "details": payload.get("details") or {}}
 
 
-def public_message(message) -> dict[str, Any]:  # noqa: ANN001
+def public_message(message: Message) -> dict[str, Any]:
     return {
         "seq": message.seq,
         "sender": message.sender,

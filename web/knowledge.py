@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from fastapi import Request
+
+if TYPE_CHECKING:
+    from knowledge.live import LiveKnowledge
 
 _lock = threading.Lock()
 
 
-def live_knowledge(request: Request):  # noqa: ANN201
+def live_knowledge(request: Request) -> LiveKnowledge:
     """The same live, published-only search the bot uses; the model loads on first use."""
     state = request.app.state
     with _lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import knowledge.models  # noqa: F401  (registers the tables on Base.metadata)
-import routing.models  # noqa: F401
+import routing.models
 import routing.staff  # noqa: F401
 import touchpoints.models  # noqa: F401
 from candor.db import Base, get_engine

@@ -73,7 +73,7 @@ def _say(web: str, conversation: dict, text: str) -> dict:
     return response.json()
 
 
-def _wait(check, timeout_s: float = 240, every_s: float = 1.0):  # noqa: ANN001, ANN202
+def _wait(check, timeout_s: float = 240, every_s: float = 1.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if result := check():

@@ -43,7 +43,7 @@ FAR = 10**12                            # moves a fuzzed id that might be anothe
 _INT = TypeAdapter(int)                 # how FastAPI reads an integer path parameter
 
 
-def _app():  # noqa: ANN202
+def _app():
     from candor.settings import Settings
     from web.app import create_app
 
@@ -190,7 +190,7 @@ def _id(value: Any, own: int) -> Any:
     return number + FAR if 0 < number < FAR else value
 
 
-def _aim(case, world: World) -> None:  # noqa: ANN001
+def _aim(case, world: World) -> None:
     """Real credentials, and ids that reach this module's rows and nobody else's. (Changes go to
     copies: generated values can be shared between cases, and the coins must see them as generated.)"""
     path, method = case.operation.path, case.method.upper()

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from candor.db import session_scope, utcnow
 from routing.staff import User
@@ -39,7 +40,7 @@ def _window(since: datetime | None, until: datetime | None) -> tuple[datetime, d
     return since, until
 
 
-def _fresh(session) -> None:  # noqa: ANN001
+def _fresh(session: Session) -> None:
     """Score conversations that changed since the background scorer last ran."""
     score_pending(session, utcnow())
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
 
 from candor.db import session_scope
 from knowledge.articles import ArticleId, EditedContent
@@ -58,11 +60,14 @@ def _detail(article: Article, stats: ArticleStats) -> dict[str, Any]:
     }
 
 
-def _stats_of(session, article_id: str) -> ArticleStats:  # noqa: ANN001
+def _stats_of(session: Session, article_id: str) -> ArticleStats:
     return article_stats(session).get(article_id, ArticleStats())
 
 
-def _edit(action):  # noqa: ANN001, ANN202
+T = TypeVar("T")
+
+
+def _edit(action: Callable[[], T]) -> T:
     """Run a store call, answering 404/409 with the store's own explanation."""
     try:
         return action()
@@ -128,7 +133,11 @@ def delete_article(article_id: str, user: Editor) -> None:
         _edit(lambda: ArticleStore(session).delete(article_id))
 
 
-def _transition(path: str, summary: str, call):  # noqa: ANN001, ANN202
+# A store call moving an article on: (store, article id, author, the version the editor saw) → the article.
+Transition = Callable[[ArticleStore, str, str, int | None], Article]
+
+
+def _transition(path: str, summary: str, call: Transition) -> Callable[..., dict[str, Any]]:
     @router.post(f"/api/articles/{{article_id}}/{path}", summary=summary)
     def transition(article_id: str, user: Editor, if_match: IfMatch = None) -> dict[str, Any]:
         with session_scope() as session:
@@ -203,16 +212,15 @@ async def test_question(
     knowledge = await run_in_threadpool(live_knowledge, request)
     result = await run_in_threadpool(knowledge.search, q)
     decision = request.app.state.chat.router.decide(Turn(result, text=q, sentiment=sentiment(q)))
-    best = result.best
-    sure = result.sure
+    best = result.best if result.sure else None  # the article a sure answer quotes
     return {
         "query": q,
         "action": decision.action,
         "reasons": decision.reasons,
         "team": decision.team if decision.action != "answer" else None,
         "confidence": round(result.confidence, 4),
-        "sure": sure,
-        "answer": {"article_id": best.article_id, "title": best.title, "passage": best.passage} if sure else None,
+        "sure": result.sure,
+        "answer": {"article_id": best.article_id, "title": best.title, "passage": best.passage} if best else None,
         "hits": [{"article_id": h.article_id, "title": h.title, "kind": h.kind, "score": round(h.score, 4),
                   "matched": h.matched} for h in result.hits],
     }

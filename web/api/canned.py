@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from candor.db import session_scope
 from routing.models import CannedResponse
@@ -35,7 +36,7 @@ def public(canned: CannedResponse) -> dict[str, Any]:
             "updated_by": canned.updated_by, "updated_at": canned.updated_at.isoformat() + "Z"}
 
 
-def _load(session, canned_id: int, user: User) -> CannedResponse:  # noqa: ANN001
+def _load(session: Session, canned_id: int, user: User) -> CannedResponse:
     canned = session.get(CannedResponse, canned_id)
     teams = visible_teams(user)
     if canned is None or (teams is not None and canned.team is not None and canned.team not in teams):
@@ -54,7 +55,7 @@ def list_canned(user: Agent) -> list[dict[str, Any]]:
         return [public(c) for c in session.scalars(query)]
 
 
-def _check_team(team: str | None, user) -> None:  # noqa: ANN001
+def _check_team(team: str | None, user: User) -> None:
     """An agent writes shared replies or their own teams' ones, never another team's."""
     teams = visible_teams(user)
     if team is not None and teams is not None and team not in teams:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
 
 from candor.db import DatabaseUnavailable, session_scope
@@ -133,7 +135,7 @@ def get_conversation(
         }
 
 
-def _status(session, conversation: Conversation, router: Router) -> dict[str, Any]:  # noqa: ANN001
+def _status(session: Session, conversation: Conversation, router: Router) -> dict[str, Any]:
     """The conversation's status and, while it waits for a person, its place and the wait."""
     status: dict[str, Any] = {"status": conversation.status, "queue": None}
     if conversation.status == "queued":
@@ -172,7 +174,7 @@ async def conversation_events(
         after = max(after, int(last_event_id))
     hub: LiveHub = request.app.state.live
 
-    async def stream():  # noqa: ANN202
+    async def stream() -> AsyncIterator[dict[str, str]]:
         seen, last_status = after, None
         # Watching starts before the first read, so a change during a read wakes the next wait.
         with hub.watch(conversation.id) as watch:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
 
 from candor.db import session_scope
@@ -46,7 +48,7 @@ def public(escalation: Escalation) -> dict[str, Any]:
     }
 
 
-def _load(session, escalation_id: int, user: User) -> Escalation:  # noqa: ANN001
+def _load(session: Session, escalation_id: int, user: User) -> Escalation:
     escalation = session.get(Escalation, escalation_id)
     teams = visible_teams(user)
     if escalation is None or (teams is not None and escalation.team not in teams):
@@ -84,7 +86,7 @@ async def console_events(
         topics.add(await run_in_threadpool(conversation_of))
     hub: LiveHub = request.app.state.live
 
-    async def stream():  # noqa: ANN202
+    async def stream() -> AsyncIterator[dict[str, str]]:
         with hub.watch(*topics) as watch:
             yield {"event": "ready", "data": "{}"}  # watching from here: re-read once, then on each change
             while not await request.is_disconnected():
