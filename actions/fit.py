@@ -33,21 +33,21 @@ class ValidateFitForm(FormValidationAction):
         return "validate_fit_form"
 
     def validate_fit_household(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: dict) -> dict[str, Any]:
+                               domain: dict[str, Any]) -> dict[str, Any]:
         size = parse_household(str(value or ""))
         if size is None:
             dispatcher.utter_message(text="Sorry, how many people will use the connection? A number is fine.")
         return {"fit_household": str(size) if size else None}
 
     def validate_fit_use(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: dict) -> dict[str, Any]:
+                         domain: dict[str, Any]) -> dict[str, Any]:
         use = parse_use(str(value or ""))
         if use is None:
             dispatcher.utter_message(text="Sorry, I didn't catch that. Pick the closest option below.")
         return {"fit_use": use}
 
     def validate_fit_budget(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: dict) -> dict[str, Any]:
+                            domain: dict[str, Any]) -> dict[str, Any]:
         budget = parse_budget(str(value or ""))
         if budget is None:
             dispatcher.utter_message(text="What's the most you'd like to pay a month, in pounds? Or say 'not sure'.")

@@ -7,6 +7,7 @@ import asyncio
 import hmac
 import logging
 import warnings
+from typing import Any
 
 # rasa_sdk 3.21 warns on every call that the Rasa server (3.6.21) has another minor version.
 # The pairing is deliberate (rasa_sdk 3.6 does not install on Python 3.11) and was checked to
@@ -33,7 +34,7 @@ def main() -> None:
 
     executor = ActionExecutor()
     executor.register_package("actions")
-    app = create_app(executor, cors_origins=None)
+    app: Sanic[Any, Any] = create_app(executor, cors_origins=None)  # rasa_sdk is untyped; it returns a Sanic app
     token = get_settings().rasa_token
 
     @app.on_request
@@ -45,7 +46,7 @@ def main() -> None:
         return None
 
     @app.before_server_start
-    async def _warm_up(_app: Sanic, _loop: asyncio.AbstractEventLoop) -> None:
+    async def _warm_up(_app: Sanic[Any, Any], _loop: asyncio.AbstractEventLoop) -> None:
         # Loading the embedding model and indexing the knowledge base takes seconds; do it
         # before the port opens so the first customer question is not the slow one.
         from actions.services import default_services

@@ -29,7 +29,8 @@ def synthetic_units(articles: int, seed: int = 0) -> np.ndarray:
     centres = rng.normal(size=(articles, DIM)).astype(np.float32)
     units = np.repeat(centres, UNITS_PER_ARTICLE, axis=0)
     units += 0.6 * rng.normal(size=units.shape).astype(np.float32)
-    return units / np.linalg.norm(units, axis=1, keepdims=True)
+    normalised: np.ndarray = units / np.linalg.norm(units, axis=1, keepdims=True)
+    return normalised
 
 
 def measure(make: Callable[[], VectorIndex], name: str, units: np.ndarray, queries: np.ndarray,

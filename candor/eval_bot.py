@@ -142,7 +142,7 @@ async def _ask(client: httpx.AsyncClient, question: Question, staff: dict[str, s
 
 
 async def _timeline(client: httpx.AsyncClient, conversation: str, staff: dict[str, str],
-                    lock: asyncio.Lock) -> list[dict] | None:
+                    lock: asyncio.Lock) -> list[dict[str, Any]] | None:
     """The touchpoint's event timeline, or None: only the explanation and ranking need it, so its
     failure never makes the question an error. One read at a time, retried once: reading a
     touchpoint scores it, and concurrent first scorings of one conversation can collide."""
@@ -151,7 +151,8 @@ async def _timeline(client: httpx.AsyncClient, conversation: str, staff: dict[st
             try:
                 response = await client.get(f"/api/touchpoints/{conversation}", headers=staff)
                 if response.status_code == 200:
-                    return response.json().get("timeline", [])
+                    timeline: list[dict[str, Any]] = response.json().get("timeline", [])
+                    return timeline
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.5)
@@ -172,7 +173,8 @@ async def _post(client: httpx.AsyncClient, path: str, attempts: int = 3, **kwarg
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def always_open_policy(var: Path, source: Path | None = None) -> Path:

@@ -28,7 +28,7 @@ from candor.evaluation import Question, docs_from_file, metrics, read_questions
 from knowledge.calibration import TOP_SIMILARITY, load_calibration
 from knowledge.embedder import Embedder, EmbeddingCache
 from knowledge.finetune import DEFAULT_CACHE, FinetunedEmbedder, base_model_path, finetune
-from knowledge.search import KnowledgeSearch, SearchResult
+from knowledge.search import Doc, KnowledgeSearch, SearchResult
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -69,7 +69,7 @@ def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(above.mean() + 0.5 * tied.mean())
 
 
-def score_encoder(embedder: Embedder, docs: list, questions: list[Question]) -> dict:
+def score_encoder(embedder: Embedder, docs: list[Doc], questions: list[Question]) -> dict[str, Any]:
     calibration = load_calibration()
     search = KnowledgeSearch(embedder, calibration)
     started = time.perf_counter()
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def print_table(report: dict) -> None:
+def print_table(report: dict[str, Any]) -> None:
     keys = ["top1_accuracy", "recall_at_3", "answer_accuracy", "wrong_answer_rate", "false_escalation_rate",
             "escalation_recall", "search_answer_accuracy", "search_wrong_answer_rate", "oos_auroc"]
     print("\n| set | encoder | " + " | ".join(keys) + " | oracle t: acc / wrong / esc.recall | train s |")

@@ -156,7 +156,8 @@ def question_pool(kb: Path, policy_file: Path) -> list[list[str]]:
     return [texts for texts in pool if texts]
 
 
-async def screen(http: httpx.AsyncClient, rasa_url: str, token: str, pool: list[list[str]]) -> tuple[list, str]:
+async def screen(http: httpx.AsyncClient, rasa_url: str, token: str,
+                 pool: list[list[str]]) -> tuple[list[list[str]], str]:
     """Keep the questions Rasa's NLU routes to the knowledge-base action (its HTTP API needs the token)."""
     if not token:
         return pool, "questions NOT screened by the NLU (no Rasa token; set CANDOR_RASA_TOKEN)"

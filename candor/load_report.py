@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from candor.load import TARGETS, LoadReport, PhaseStats
 
@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def as_json(report: LoadReport) -> dict:
+def as_json(report: LoadReport) -> dict[str, Any]:
     return {**asdict(report), "targets": TARGETS, "audit_ok": report.audit.ok, "passed": report.passed}
 
 

@@ -95,7 +95,8 @@ def _processes(request: Request) -> dict[str, Any] | None:
     """Restarts and deaths the supervisor (``candor up``) has seen, when one runs this instance."""
     path = request.app.state.settings.var_dir / "run" / "processes.json"
     try:
-        return json.loads(path.read_text())["processes"]
+        processes: dict[str, Any] = json.loads(path.read_text())["processes"]
+        return processes
     except (OSError, ValueError, KeyError):
         return None
 

@@ -21,4 +21,5 @@ def live_knowledge(request: Request) -> LiveKnowledge:
             from knowledge.live import build_live_knowledge
 
             state.knowledge = build_live_knowledge(state.settings)
-    return state.knowledge
+    knowledge: LiveKnowledge = state.knowledge  # Starlette's app state is untyped
+    return knowledge

@@ -96,7 +96,8 @@ class RasaClient:
         """A replica's loaded model, via the token-protected HTTP API (so this also checks the token)."""
         response = self._http.get(f"{base_url or self.base_url}/status", params={"token": self.token}, timeout=3)
         response.raise_for_status()
-        return response.json()
+        status: dict[str, Any] = response.json()
+        return status
 
     def close(self) -> None:
         self._http.close()

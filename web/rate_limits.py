@@ -53,7 +53,8 @@ _WHO = {"ip": "from one address", "conversation": "in one conversation", "login"
 
 
 def _limits(request: Request) -> RateLimits:
-    return request.app.state.rate_limits
+    limits: RateLimits = request.app.state.rate_limits  # Starlette's app state is untyped
+    return limits
 
 
 def _client_ip(request: Request) -> str:

@@ -52,7 +52,8 @@ class CustomerMessage(BaseModel):
 
 
 def chat_service(request: Request) -> ChatService:
-    return request.app.state.chat
+    chat: ChatService = request.app.state.chat  # Starlette's app state is untyped
+    return chat
 
 
 def customer_conversation(
