@@ -49,9 +49,9 @@ class Chaos:
             child = self.stack.child(name)
             if child.state != "running" or child.process is None or child.process.poll() is not None:
                 continue  # still coming back from the last kill
-            workers = psutil.Process(child.process.pid).children() if name == "web" else []
+            workers = web_workers(child.process.pid) if name == "web" else []
             if workers:  # several web workers: one dies, as a worker crash would; uvicorn replaces it
-                victim = rng.choice(workers).pid
+                victim = rng.choice(workers)
                 os.kill(victim, signal.SIGKILL)
             else:
                 victim = child.process.pid
@@ -75,3 +75,19 @@ class Chaos:
         killed = ", ".join(f"{name} x{n}" for name, n in sorted(counts.items())) or "nothing"
         restarts = ", ".join(f"{c.name} {c.restarts}" for c in self.stack.children if c.restarts) or "none"
         return f"soak: killed {killed} (every {self.every_s:.0f} s); restarts: {restarts}"
+
+
+def web_workers(pid: int) -> list[int]:
+    """The worker processes of a uvicorn started with --workers (not multiprocessing's tracker)."""
+    try:
+        children = psutil.Process(pid).children()
+    except psutil.Error:
+        return []
+    workers = []
+    for child in children:
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                workers.append(child.pid)
+        except psutil.Error:
+            continue
+    return workers
