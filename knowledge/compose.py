@@ -98,7 +98,7 @@ def compose(doc: Doc, matched: str | None = None, max_chars: int = MAX_CHARS) ->
     """The answer section of ``doc`` for a question that matched the text ``matched``."""
     parts = blocks(doc.body)
     if not parts:
-        return Answer(doc.title, structured(doc, []))
+        return Answer(doc.title, structured(doc, [], parts))
     start = _answering_block(parts, matched)
     section = [parts[start]]
     if parts[start].kind in ("list", "table") and start > 0 and parts[start - 1].leads_in:
@@ -110,11 +110,12 @@ def compose(doc: Doc, matched: str | None = None, max_chars: int = MAX_CHARS) ->
         end += 1
     text, cut = _fit("\n\n".join(b.text for b in section), max_chars)
     shortened = cut or len(parts) > len(section)
-    return Answer(text, structured(doc, section), shortened)
+    return Answer(text, structured(doc, section, parts), shortened)
 
 
-def structured(doc: Doc, shown: list[Block]) -> dict[str, Any]:
-    """The article's transparency fields for the widget (see ARCHITECTURE.md, messages)."""
+def structured(doc: Doc, shown: list[Block], parts: list[Block] | None = None) -> dict[str, Any]:
+    """The article's transparency fields for the widget (see ARCHITECTURE.md, messages); ``parts``
+    is the body already split into blocks, when the caller has it."""
     details: dict[str, Any] = {}
     if doc.cost_breakdown:
         details["cost_breakdown"] = [
@@ -124,7 +125,7 @@ def structured(doc: Doc, shown: list[Block]) -> dict[str, Any]:
     if doc.good_for or doc.poor_for:
         details["good_for"], details["poor_for"] = list(doc.good_for), list(doc.poor_for)
     if doc.kind == "tradeoff":
-        table = next((b for b in blocks(doc.body) if b.kind == "table"), None)
+        table = next((b for b in (blocks(doc.body) if parts is None else parts) if b.kind == "table"), None)
         if table is not None and table not in shown:  # a table already in the text is not shown twice
             comparison = parse_table(table.raw)
             if len(comparison["columns"]) >= 2 and comparison["rows"]:
