@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
-import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +20,7 @@ import httpx
 import yaml
 
 from candor.evaluation import Outcome, Question
+from candor.ports import free_port
 from candor.settings import Settings, get_settings
 
 RETRY_STATUSES = {429, 503}
@@ -168,13 +168,6 @@ async def _post(client: httpx.AsyncClient, path: str, attempts: int = 3, **kwarg
         await asyncio.sleep(min(10.0, float(response.headers.get("Retry-After", "1") or 1)))
     response.raise_for_status()
     return response
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def always_open_policy(var: Path, source: Path | None = None) -> Path:

@@ -15,7 +15,8 @@ import uuid
 
 import httpx
 import pytest
-from conftest import free_port
+
+from candor.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 

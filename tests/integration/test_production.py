@@ -8,7 +8,9 @@ import uuid
 import httpx
 import psycopg
 import pytest
-from conftest import Customer, always_open_policy, free_port, free_port_pair, running_stack
+from conftest import Customer, always_open_policy, running_stack
+
+from candor.ports import free_port, free_port_pair
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
