@@ -8,8 +8,8 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from candor.db import Base, utcnow
-
-ESCALATION_STATUSES = ("queued", "claimed", "closed")
+from routing.lifecycle import EscalationStatus
+from touchpoints.status import status_column_type
 
 
 class Escalation(Base):
@@ -19,7 +19,8 @@ class Escalation(Base):
     conversation_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[EscalationStatus] = mapped_column(
+        status_column_type(EscalationStatus), default=EscalationStatus.QUEUED, index=True)
     priority: Mapped[int] = mapped_column(Integer, default=3)
     team: Mapped[str] = mapped_column(String(40), default="general")
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)

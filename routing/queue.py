@@ -8,8 +8,14 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from candor.db import rowcount, utcnow
+from routing.lifecycle import EscalationStatus, check, sources
 from routing.models import Escalation
 from touchpoints import live, log
+from touchpoints.models import Conversation
+from touchpoints.status import ConversationStatus, IllegalTransition
+from touchpoints.status import move as move_conversation
+
+__all__ = ["ClaimConflict", "IllegalTransition"]
 
 # Transfers and other edits reach the agents' queues and the customer's status line live.
 live.watch(Escalation, lambda escalation: (escalation.conversation_id, live.QUEUE))
@@ -19,43 +25,77 @@ class ClaimConflict(RuntimeError):
     """Somebody else claimed it first, or it is not waiting any more."""
 
 
-class IllegalTransition(ValueError):
-    """A move the state machine queued → claimed → closed does not allow."""
-
-
-# From each state, the states it may move to.
-TRANSITIONS = {"queued": {"claimed", "closed"}, "claimed": {"closed"}, "closed": set()}
-
-
 def _record(session: Session, escalation: Escalation, old: str, new: str, by: str | None) -> None:
     live.touched(session, escalation.conversation_id, live.QUEUE)  # claim() is a Core UPDATE
     log.record(session, escalation.conversation_id, "escalation_transition",
-               escalation_id=escalation.id, old=old, new=new, by=by)
+               escalation_id=escalation.id, old=str(old), new=str(new), by=by)
 
 
-def close(session: Session, escalation_id: int, by: str | None) -> Escalation:
+def _get(session: Session, escalation_id: int) -> Escalation:
     escalation = session.get(Escalation, escalation_id)
     if escalation is None:
         raise LookupError(f"No escalation {escalation_id}.")
-    if "closed" not in TRANSITIONS[escalation.status]:
-        raise IllegalTransition(f"Escalation {escalation_id} is {escalation.status}; it cannot be closed.")
-    old = escalation.status
-    escalation.status, escalation.closed_at = "closed", utcnow()
-    _record(session, escalation, old, "closed", by)
     return escalation
+
+
+def move(session: Session, escalation: Escalation, new: EscalationStatus, by: str | None) -> EscalationStatus:
+    """The one place an escalation loaded in the session changes status (checked, recorded)."""
+    old = check(escalation.id, escalation.status, new)
+    escalation.status = new
+    if new == EscalationStatus.CLOSED:
+        escalation.closed_at = utcnow()
+    elif new == EscalationStatus.QUEUED:
+        escalation.claimed_by, escalation.claimed_at = None, None
+    _record(session, escalation, old, new, by)
+    return old
+
+
+def close(session: Session, escalation_id: int, by: str | None) -> Escalation:
+    escalation = _get(session, escalation_id)
+    move(session, escalation, EscalationStatus.CLOSED, by)
+    return escalation
+
+
+def resolve(session: Session, escalation_id: int, by: str, return_to_bot: bool) -> Conversation:
+    """The agent is done: the escalation closes, the conversation goes back to the bot or ends."""
+    escalation = close(session, escalation_id, by)
+    conversation = session.get_one(Conversation, escalation.conversation_id)
+    move_conversation(conversation, ConversationStatus.BOT if return_to_bot else ConversationStatus.CLOSED)
+    return conversation
+
+
+def requeue(session: Session, escalation: Escalation, by: str | None) -> None:
+    """A claimed escalation goes back to the queue (unclaim, transfer, agent offline); the
+    customer's conversation waits for a person again."""
+    move(session, escalation, EscalationStatus.QUEUED, by)
+    conversation = session.get_one(Conversation, escalation.conversation_id)
+    if conversation.status == ConversationStatus.AGENT:
+        move_conversation(conversation, ConversationStatus.QUEUED)
 
 
 def withdraw(session: Session, escalation_id: int) -> Escalation:
     """The customer chose to keep chatting with the bot while waiting: the escalation leaves the
     queue (closed by the customer), and the withdrawal is kept for the agents and the dashboard."""
     escalation = session.get(Escalation, escalation_id)
-    if escalation is None or escalation.status != "queued":
+    if escalation is None or escalation.status != EscalationStatus.QUEUED:
         raise IllegalTransition(f"Escalation {escalation_id} is not waiting in the queue.")
-    escalation.status, escalation.closed_at = "closed", utcnow()
-    _record(session, escalation, "queued", "closed", "customer")
+    move(session, escalation, EscalationStatus.CLOSED, "customer")
+    move_conversation(session.get_one(Conversation, escalation.conversation_id), ConversationStatus.BOT)
     log.record(session, escalation.conversation_id, "escalation_withdrawn", escalation_id=escalation.id,
                reasons=escalation.reasons, team=escalation.team)
     return escalation
+
+
+def is_waiting(escalation: Escalation) -> bool:
+    return escalation.status == EscalationStatus.QUEUED
+
+
+def is_held_by(escalation: Escalation, agent: str) -> bool:
+    return escalation.status == EscalationStatus.CLAIMED and escalation.claimed_by == agent
+
+
+def is_claimed(escalation: Escalation) -> bool:
+    return escalation.status == EscalationStatus.CLAIMED
 
 
 def estimated_wait_minutes(session: Session, fallback: int, recent: int = 50) -> int:
@@ -73,7 +113,7 @@ def estimated_wait_minutes(session: Session, fallback: int, recent: int = 50) ->
     return max(1, round(waits[len(waits) // 2]))
 
 
-def listing(session: Session, status: str | None, teams: list[str] | None) -> list[Escalation]:
+def listing(session: Session, status: EscalationStatus | None, teams: list[str] | None) -> list[Escalation]:
     """Most urgent first: priority, then the SLA due soonest."""
     query = select(Escalation).order_by(Escalation.priority, Escalation.sla_due_at, Escalation.id)
     if status:
@@ -86,7 +126,7 @@ def listing(session: Session, status: str | None, teams: list[str] | None) -> li
 def open_escalation(session: Session, conversation_id: str) -> Escalation | None:
     return session.scalar(
         select(Escalation).where(
-            Escalation.conversation_id == conversation_id, Escalation.status != "closed"
+            Escalation.conversation_id == conversation_id, Escalation.status != EscalationStatus.CLOSED
         )
     )
 
@@ -101,7 +141,8 @@ def enqueue(
     sla_minutes: float,
     sla_start: datetime | None = None,
 ) -> Escalation:
-    """Queue the conversation, or add reasons to the escalation it already has.
+    """Queue the conversation, or add reasons to the escalation it already has. A conversation
+    with the bot now waits for a person; one a person holds stays theirs.
 
     ``sla_start`` is when the SLA clock starts (the next opening, outside business hours).
     """
@@ -121,7 +162,10 @@ def enqueue(
     )
     session.add(escalation)
     session.flush()
-    _record(session, escalation, "new", "queued", None)
+    _record(session, escalation, "new", EscalationStatus.QUEUED, None)
+    conversation = session.get_one(Conversation, conversation_id)
+    if conversation.status == ConversationStatus.BOT:
+        move_conversation(conversation, ConversationStatus.QUEUED)
     return escalation
 
 
@@ -129,13 +173,16 @@ def claim(session: Session, escalation_id: int, agent: str) -> Escalation:
     """A conditional UPDATE, so of several concurrent claimers exactly one changes the row."""
     changed = rowcount(session.execute(
         update(Escalation)
-        .where(Escalation.id == escalation_id, Escalation.status == "queued")
-        .values(status="claimed", claimed_by=agent, claimed_at=utcnow())
+        .where(Escalation.id == escalation_id, Escalation.status.in_(sources(EscalationStatus.CLAIMED)))
+        .values(status=EscalationStatus.CLAIMED, claimed_by=agent, claimed_at=utcnow())
     ))
     escalation = session.get(Escalation, escalation_id, populate_existing=True) if changed == 1 else None
     if escalation is None:
         raise ClaimConflict(f"Escalation {escalation_id} is already claimed or closed.")
-    _record(session, escalation, "queued", "claimed", agent)
+    _record(session, escalation, EscalationStatus.QUEUED, EscalationStatus.CLAIMED, agent)
+    conversation = session.get_one(Conversation, escalation.conversation_id)
+    if conversation.status != ConversationStatus.AGENT:
+        move_conversation(conversation, ConversationStatus.AGENT)
     return escalation
 
 
@@ -143,7 +190,7 @@ def position(session: Session, escalation: Escalation) -> int:
     """1 for next in line: queued escalations of the same team that listing() puts before it, plus one."""
     ahead = session.scalar(
         select(func.count()).select_from(Escalation).where(
-            Escalation.status == "queued",
+            Escalation.status == EscalationStatus.QUEUED,
             Escalation.team == escalation.team,
             tuple_(Escalation.priority, Escalation.sla_due_at, Escalation.id)
             < tuple_(escalation.priority, escalation.sla_due_at, escalation.id),

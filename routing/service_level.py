@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from candor.db import rowcount
 from routing import queue
 from routing.hours import BusinessHours
+from routing.lifecycle import EscalationStatus
 from routing.models import Escalation, FollowUp
 from touchpoints import conversations, log
 from touchpoints.models import Message
@@ -51,7 +52,8 @@ def notify_breaches(session: Session, now: datetime) -> list[Escalation]:
     """
     due = session.scalars(
         select(Escalation).where(
-            Escalation.status == "queued", Escalation.sla_due_at <= now, Escalation.sla_breached_at.is_(None)
+            Escalation.status == EscalationStatus.QUEUED, Escalation.sla_due_at <= now,
+            Escalation.sla_breached_at.is_(None)
         )
     ).all()
     told = []
@@ -59,7 +61,7 @@ def notify_breaches(session: Session, now: datetime) -> list[Escalation]:
         changed = rowcount(session.execute(
             update(Escalation)
             .where(Escalation.id == escalation.id, Escalation.sla_breached_at.is_(None),
-                   Escalation.status == "queued")
+                   Escalation.status == EscalationStatus.QUEUED)
             .values(sla_breached_at=now)
         ))
         if changed != 1:

@@ -9,8 +9,8 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from candor.db import Base, utcnow
+from touchpoints.status import ConversationStatus, status_column_type
 
-CONVERSATION_STATUSES = ("bot", "queued", "agent", "closed")
 SENDERS = ("customer", "bot", "agent", "system")
 
 
@@ -19,7 +19,8 @@ class Conversation(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="bot", index=True)
+    status: Mapped[ConversationStatus] = mapped_column(
+        status_column_type(ConversationStatus), default=ConversationStatus.BOT, index=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

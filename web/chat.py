@@ -16,6 +16,7 @@ from routing.policy import Router
 from touchpoints import conversations, log
 from touchpoints.models import Conversation, IdempotencyKey, Message
 from touchpoints.redaction import KINDS, redact
+from touchpoints.status import ConversationStatus
 from web.health import actions_error
 from web.locks import Locks
 from web.rasa_client import RasaClient, RasaUnavailable, merge_replies
@@ -49,7 +50,7 @@ LEFT_QUEUE_REPLY = "OK, I've taken you out of the queue. I'm still here: what wo
 @dataclass
 class TurnResult:
     messages: list[dict[str, Any]] = field(default_factory=list)
-    status: str = "bot"
+    status: str = ConversationStatus.BOT
     replayed: bool = False  # a repeat of a request already processed (same Idempotency-Key)
 
 
@@ -81,7 +82,7 @@ class ChatService:
             if isinstance(stored, TurnResult):
                 return stored
             status, masked = stored
-            if status != "bot":
+            if status != ConversationStatus.BOT:
                 return TurnResult([], status)
             try:
                 replies = merge_replies(self.rasa.send(conversation.id, masked))
@@ -99,7 +100,7 @@ class ChatService:
         """Store the message (and its key, in the same transaction); a waiting customer's e-mail
         address is answered here. Returns the conversation status and the masked text."""
         current = session.get_one(Conversation, conversation_id)
-        if current.status == "closed":  # read under the turn lock, after any replay
+        if current.status == ConversationStatus.CLOSED:  # read under the turn lock, after any replay
             raise ConversationClosed("This conversation is closed; start a new one to keep chatting.")
         # Masked before it is stored or reaches Rasa's tracker store; an address a waiting
         # customer leaves for a follow-up is still read from what they typed.
@@ -112,9 +113,9 @@ class ChatService:
             session.add(IdempotencyKey(conversation_id=current.id, key=idempotency_key, message_seq=message.seq))
             session.flush()
         status = current.status
-        if status == "queued" and masked == KEEP_BOT_PAYLOAD:
+        if status == ConversationStatus.QUEUED and masked == KEEP_BOT_PAYLOAD:
             return self._leave_queue(session, current)
-        email = service_level.find_email(text) if status == "queued" else None
+        email = service_level.find_email(text) if status == ConversationStatus.QUEUED else None
         if email:
             # Waiting customers were told they can leave an address instead of waiting.
             _, ack = service_level.leave_follow_up(session, current.id, email)
@@ -124,12 +125,11 @@ class ChatService:
     def _leave_queue(self, session: Session, conversation: Conversation) -> TurnResult:
         """"Keep chatting with the bot" while queued: the escalation is withdrawn, the place freed."""
         escalation = queue.open_escalation(session, conversation.id)
-        if escalation is None or escalation.status != "queued":  # a person has it already
+        if escalation is None or not queue.is_waiting(escalation):  # a person has it already
             return TurnResult([], conversation.status)
-        queue.withdraw(session, escalation.id)
-        conversation.status = "bot"
+        queue.withdraw(session, escalation.id)  # the conversation is the bot's again
         reply = conversations.append(session, conversation.id, "bot", LEFT_QUEUE_REPLY)
-        return TurnResult([public_message(reply)], "bot")
+        return TurnResult([public_message(reply)], conversation.status)
 
     def replay(self, conversation_id: str, idempotency_key: str, text: str) -> TurnResult | None:
         """The answer to a request already processed: the replies stored after its message."""
@@ -206,8 +206,6 @@ class ChatService:
             sla_minutes=self.router.sla_minutes(priority),
             sla_start=service_level.sla_clock_start(self.router.config.business_hours, utcnow()),
         )
-        if conversation.status == "bot":
-            conversation.status = "queued"
         log.record(session, conversation.id, "escalated", escalation_id=escalation.id,
                    reasons=reasons, evidence=evidence or {})
 

@@ -20,6 +20,7 @@ from routing.policy import Router
 from touchpoints import conversations, live, log
 from touchpoints.models import Conversation
 from touchpoints.redaction import redact
+from touchpoints.status import ConversationStatus
 from web.chat import ChatService, ConversationClosed, KeyReused, public_message
 from web.live import LiveHub
 from web.rate_limits import per_ip
@@ -139,7 +140,7 @@ def get_conversation(
 def _status(session: Session, conversation: Conversation, router: Router) -> dict[str, Any]:
     """The conversation's status and, while it waits for a person, its place and the wait."""
     status: dict[str, Any] = {"status": conversation.status, "queue": None}
-    if conversation.status == "queued":
+    if conversation.status == ConversationStatus.QUEUED:
         escalation = queue.open_escalation(session, conversation.id)
         if escalation is not None:
             status["queue"] = {
@@ -193,7 +194,8 @@ async def conversation_events(
                     last_status = status
                     yield {"event": "status", "data": json.dumps(status)}
                 # While queued, the place in line moves whenever the queue does.
-                watch.topics = {conversation.id, live.QUEUE} if status["status"] == "queued" else {conversation.id}
+                waiting = status["status"] == ConversationStatus.QUEUED
+                watch.topics = {conversation.id, live.QUEUE} if waiting else {conversation.id}
                 await watch.wait(hub.fallback_s)
 
     return EventSourceResponse(stream(), ping=15)

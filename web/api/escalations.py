@@ -15,10 +15,11 @@ from sse_starlette.sse import EventSourceResponse
 
 from candor.db import session_scope
 from routing import queue
+from routing.lifecycle import EscalationStatus
 from routing.models import Escalation, EscalationNote, FollowUp
 from routing.staff import User
 from touchpoints import conversations, live, log
-from touchpoints.models import Conversation, Event
+from touchpoints.models import Event
 from web.api.conversations import CustomerMessage
 from web.api.follow_ups import public as follow_up_public
 from web.api.staff import Agent, RowId, visible_teams
@@ -59,7 +60,7 @@ def _load(session: Session, escalation_id: int, user: User) -> Escalation:
 @router.get("")
 def list_escalations(
     user: Agent,
-    status: Annotated[str | None, Query(pattern="^(queued|claimed|closed)$")] = None,
+    status: EscalationStatus | None = None,
     mine: bool = False,
 ) -> list[dict[str, Any]]:
     """Most urgent first; ``mine=true`` lists only those the caller holds or closed."""
@@ -140,9 +141,8 @@ def claim(escalation_id: RowId, user: Agent, request: Request) -> dict[str, Any]
         _load(session, escalation_id, user)
         try:
             escalation = queue.claim(session, escalation_id, user.username)
-        except queue.ClaimConflict as error:
+        except (queue.ClaimConflict, queue.IllegalTransition) as error:
             raise HTTPException(409, str(error)) from error
-        session.get_one(Conversation, escalation.conversation_id).status = "agent"
         result = public(escalation)
     _tell_rasa(request, escalation.conversation_id, "pause")
     return result
@@ -152,7 +152,7 @@ def claim(escalation_id: RowId, user: Agent, request: Request) -> dict[str, Any]
 def agent_message(escalation_id: RowId, body: CustomerMessage, user: Agent) -> dict[str, Any]:
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
-        if escalation.status != "claimed" or (escalation.claimed_by != user.username and user.role != "admin"):
+        if not queue.is_claimed(escalation) or (escalation.claimed_by != user.username and user.role != "admin"):
             raise HTTPException(409, "Claim this escalation before replying; it is not held by you.")
         message = conversations.append(session, escalation.conversation_id, "agent", body.text,
                                        {"agent": user.username})
@@ -163,14 +163,12 @@ def agent_message(escalation_id: RowId, body: CustomerMessage, user: Agent) -> d
 def resolve(escalation_id: RowId, body: Resolve, user: Agent, request: Request) -> dict[str, Any]:
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
-        if escalation.status == "claimed" and escalation.claimed_by != user.username and user.role != "admin":
+        if queue.is_claimed(escalation) and escalation.claimed_by != user.username and user.role != "admin":
             raise HTTPException(409, f"{escalation.claimed_by} holds this escalation.")
         try:
-            queue.close(session, escalation_id, user.username)
+            conversation = queue.resolve(session, escalation_id, user.username, body.return_to_bot)
         except queue.IllegalTransition as error:
             raise HTTPException(409, str(error)) from error
-        conversation = session.get_one(Conversation, escalation.conversation_id)
-        conversation.status = "bot" if body.return_to_bot else "closed"
         if body.return_to_bot:
             conversations.append(session, conversation.id, "bot", RATING_PROMPT, {"buttons": RATING_BUTTONS})
         log.record(session, conversation.id, "resolved", by=user.username, return_to_bot=body.return_to_bot)

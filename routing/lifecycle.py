@@ -1,0 +1,39 @@
+"""The escalation's state machine: queued → claimed → closed, and back to the queue.
+
+Every status change of an escalation is checked here: ORM changes through ``check``, conditional
+UPDATEs (claim, auto-assignment) by guarding on ``sources``. The values are the API's strings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from touchpoints.status import IllegalTransition
+
+
+class EscalationStatus(StrEnum):
+    QUEUED = "queued"    # waiting for a person
+    CLAIMED = "claimed"  # held by one agent
+    CLOSED = "closed"    # resolved by an agent, or withdrawn by the customer
+
+
+# From each status, the statuses it may move to. A claimed escalation goes back to the queue when
+# its agent unclaims it, transfers it, or goes offline.
+ESCALATION_MOVES: dict[EscalationStatus, frozenset[EscalationStatus]] = {
+    EscalationStatus.QUEUED: frozenset({EscalationStatus.CLAIMED, EscalationStatus.CLOSED}),
+    EscalationStatus.CLAIMED: frozenset({EscalationStatus.QUEUED, EscalationStatus.CLOSED}),
+    EscalationStatus.CLOSED: frozenset(),
+}
+
+
+def check(escalation_id: int, old: str, new: EscalationStatus) -> EscalationStatus:
+    """The old status as a member, or ``IllegalTransition`` when ``old → new`` is not allowed."""
+    current = EscalationStatus(old)
+    if new not in ESCALATION_MOVES[current]:
+        raise IllegalTransition(f"Escalation {escalation_id} is {current}; it cannot become {new}.")
+    return current
+
+
+def sources(new: EscalationStatus) -> list[EscalationStatus]:
+    """The statuses a conditional UPDATE to ``new`` may start from (its WHERE clause)."""
+    return [old for old, targets in ESCALATION_MOVES.items() if new in targets]
