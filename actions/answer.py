@@ -16,13 +16,15 @@ from actions.common import (
     OffLoop,
     connecting_text,
     conversation_context,
-    handoff_payload,
+    handoff_of,
     intent_of,
+    offer_decision,
     offer_text,
     previous_question,
     wait_minutes,
 )
 from actions.services import Services, default_services, record_event
+from conversations.reply import BotDecision, BotReply, Source
 from knowledge.search import Hit, SearchResult
 from routing.policy import Decision, Turn
 from touchpoints.sentiment import sentiment
@@ -82,13 +84,13 @@ class ActionAnswerFromKb(OffLoop, Action):
             return []
         best = result.best if result.sure else None  # the article search is sure of, if any
         # The source is cited once, by the widget's source line (sources), never in the text too.
-        article = _article_payload(best) if best is not None else {"sources": []}
-        details = {"action": decision.action, "confidence": round(result.confidence, 4)}
+        article = _article_reply(best) if best is not None else BotReply()
+        confidence = round(result.confidence, 4)
         if decision.action == "answer" and best is not None:
             dispatcher.utter_message(
                 text=f"{best.passage}\n\nWas this helpful?",
                 buttons=HELPFUL_BUTTONS + (FIT_BUTTONS if best.kind == "fit" else []),
-                json_message={**article, "decision": details},
+                json_message=article.decided(BotDecision(action="answer", confidence=confidence)),
             )
         elif decision.action == "escalate":
             wait = wait_minutes(services.router, decision)
@@ -98,7 +100,8 @@ class ActionAnswerFromKb(OffLoop, Action):
             dispatcher.utter_message(
                 text=lead + connecting_text(decision, wait, now) + meanwhile,
                 buttons=QUEUED_BUTTONS,
-                json_message={**article, "decision": details, **handoff_payload(decision)},
+                json_message=article.decided(BotDecision(action="escalate", confidence=confidence),
+                                             handoff_of(decision)),
             )
         else:
             wait = wait_minutes(services.router, decision)
@@ -110,7 +113,7 @@ class ActionAnswerFromKb(OffLoop, Action):
             dispatcher.utter_message(
                 text=answer + offer,
                 buttons=OFFER_BUTTONS,
-                json_message={**article, "decision": {**details, **handoff_payload(decision)["handoff"]}},
+                json_message=article.decided(offer_decision(decision, confidence)),
             )
         _record(tracker.sender_id, text, result, decision, rephrased)
         return []
@@ -140,12 +143,12 @@ class ActionAnswerFromKb(OffLoop, Action):
         return None
 
 
-def _article_payload(hit: Hit) -> dict[str, Any]:
+def _article_reply(hit: Hit) -> BotReply:
     """The article an answer quotes: its source, and its structured transparency for the widget."""
     details = dict(hit.details)
     if hit.shortened:
         details["shortened"] = True  # the widget's source line reads "Read the whole article"
-    return {"sources": [{"article_id": hit.article_id, "title": hit.title, "url": hit.url}], "details": details}
+    return BotReply(sources=[Source(article_id=hit.article_id, title=hit.title, url=hit.url)], details=details)
 
 
 def _escalation_lead(decision: Decision) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from conversations.reply import BotDecision, BotReply, Handoff
 from routing.hours import describe_opening
 from routing.policy import Decision, Router
 
@@ -131,8 +132,8 @@ def previous_question(tracker: Tracker) -> str | None:
     return None
 
 
-def last_offer(tracker: Tracker) -> dict[str, Any] | None:
-    """The decision behind the bot's offer of a person, if it made one right before this turn."""
+def last_offer(tracker: Tracker) -> Decision | None:
+    """The bot's offer of a person, if it made one right before this turn, as the router's decision."""
     seen_current_turn = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
@@ -140,19 +141,23 @@ def last_offer(tracker: Tracker) -> dict[str, Any] | None:
                 return None
             seen_current_turn = True
             continue
-        decision = ((event.get("data") or {}).get("custom") or {}).get("decision") or {}
-        if event.get("event") == "bot" and decision.get("action") == "offer":
-            return decision
+        if event.get("event") != "bot":
+            continue
+        decision = BotReply.read((event.get("data") or {}).get("custom")).decision
+        offered = decision.offered() if decision is not None else None
+        if offered is not None:
+            return Decision("offer", offered.reasons, team=offered.team or "general",
+                            priority=offered.priority or 3, evidence=offered.evidence)
     return None
 
 
-def handoff_payload(decision: Decision) -> dict[str, Any]:
-    """The custom message the web app turns into a queued escalation."""
-    return {
-        "handoff": {
-            "reasons": decision.reasons,
-            "team": decision.team,
-            "priority": decision.priority,
-            "evidence": decision.evidence,
-        }
-    }
+def handoff_of(decision: Decision) -> Handoff:
+    """The router's decision as the handoff the web app queues (or the offer it may accept)."""
+    return Handoff(reasons=decision.reasons, team=decision.team, priority=decision.priority,
+                   evidence=decision.evidence)
+
+
+def offer_decision(decision: Decision, confidence: float | None = None) -> BotDecision:
+    """An offer of a person: the handoff it would make travels with it, so accepting it hands
+    the same case to the same team."""
+    return BotDecision(action="offer", confidence=confidence, **handoff_of(decision).model_dump())

@@ -14,11 +14,12 @@ from actions.common import (
     SALES_OPENING,
     OffLoop,
     conversation_context,
-    handoff_payload,
+    offer_decision,
     offer_text,
     wait_minutes,
 )
 from actions.services import Services, default_services, record_event
+from conversations.reply import BotDecision, BotReply, Source
 from knowledge.compose import structured
 from knowledge.fit import Profile, assess, parse_budget, parse_household, parse_use, recommend
 from routing.policy import Turn
@@ -77,8 +78,8 @@ class ActionRecommendPlan(OffLoop, Action):
         asked = tracker.get_slot("plan")
         recommendation = recommend(assessments, asked, profile)
         text, doc = recommendation.text, recommendation.doc
-        article = {"sources": [{"article_id": doc.article_id, "title": doc.title, "url": doc.url}],
-                   "details": structured(doc, [])} if doc else {"sources": []}
+        article = BotReply(sources=[Source(article_id=doc.article_id, title=doc.title, url=doc.url)],
+                           details=structured(doc, [])) if doc else BotReply()
         # The recommendation is a touchpoint like an answer: the decision stage, the article's
         # stats, and an outcome of its own when honesty says no plan (or not this one) fits.
         record_event(tracker.sender_id, "fit_recommendation", article_id=doc.article_id if doc else None,
@@ -93,12 +94,12 @@ class ActionRecommendPlan(OffLoop, Action):
         ))
         if offer is None:
             dispatcher.utter_message(text=f"{text}\n\nWas this helpful?", buttons=HELPFUL_BUTTONS,
-                                     json_message={**article, "decision": {"action": "answer"}})
+                                     json_message=article.decided(BotDecision(action="answer")))
         else:
             wait = wait_minutes(services.router, offer)
             dispatcher.utter_message(
                 text=f"{text}\n\n" + offer_text(SALES_OPENING, offer, wait, now, "carry on with me"),
                 buttons=OFFER_BUTTONS,
-                json_message={**article, "decision": {"action": "offer", **handoff_payload(offer)["handoff"]}},
+                json_message=article.decided(offer_decision(offer)),
             )
         return [SlotSet(slot, None) for slot in FORM_SLOTS]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,13 +13,15 @@ from actions.common import (
     OffLoop,
     connecting_text,
     conversation_context,
-    handoff_payload,
+    handoff_of,
     intent_of,
     last_offer,
     wait_minutes,
 )
 from actions.services import Services, default_services
-from routing.policy import Decision, Turn
+from conversations.reply import BotReply
+from routing.policy import Turn
+from routing.requests import on_request
 
 
 class _Routing:
@@ -33,12 +34,10 @@ class _Routing:
     def services(self) -> Services:
         return self._services or default_services()
 
-    def decide(self, tracker: Tracker) -> tuple[Decision, datetime]:
+    def turn(self, tracker: Tracker) -> Turn:
         intent, confidence = intent_of(tracker)
-        now = self.services.clock()
         attributes = conversation_context(tracker.sender_id).attributes
-        turn = Turn(intent=intent, intent_confidence=confidence, attributes=attributes, now=now)
-        return self.services.router.decide(turn), now
+        return Turn(intent=intent, intent_confidence=confidence, attributes=attributes, now=self.services.clock())
 
 
 class ActionEscalate(OffLoop, _Routing, Action):
@@ -49,22 +48,12 @@ class ActionEscalate(OffLoop, _Routing, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         router = self.services.router
-        decision, now = self.decide(tracker)
-        if decision.action != "escalate":
-            # Reached by a button or a story rather than a confident request: still the
-            # customer's explicit choice, so honour it.
-            decision.action, decision.reasons = "escalate", ["explicit_request"]
-            decision.priority = min(decision.priority, router.priority(decision.reasons))
-        offer = last_offer(tracker)
-        if offer is not None:
-            # Accepting the bot's offer: the person sees why it was made, the right team takes it.
-            decision.reasons = list(dict.fromkeys([*decision.reasons, *offer.get("reasons", [])]))
-            decision.team = offer.get("team") or decision.team
-            decision.priority = min(decision.priority, int(offer.get("priority") or decision.priority))
-            decision.evidence = {**offer.get("evidence", {}), **decision.evidence}
+        turn = self.turn(tracker)
+        decision = on_request(router, turn, last_offer(tracker))
+        now = turn.now or self.services.clock()
         wait = wait_minutes(router, decision)
         dispatcher.utter_message(text=connecting_text(decision, wait, now), buttons=QUEUED_BUTTONS,
-                                 json_message=handoff_payload(decision))
+                                 json_message=BotReply(handoff=handoff_of(decision)).dump())
         return []
 
 

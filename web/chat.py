@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from candor.db import session_scope, utcnow
+from conversations.reply import BotReply
 from routing import queue, service_level
 from routing.policy import Router
 from touchpoints import conversations, log
@@ -152,20 +153,19 @@ class ChatService:
         with session_scope() as session:
             current = session.get_one(Conversation, conversation_id)
             for reply in replies:
-                custom = reply["custom"]
+                bot = BotReply.read(reply["custom"])
                 payload = {
-                    "sources": custom.get("sources", []),
+                    "sources": [source.model_dump(mode="json") for source in bot.sources],
                     "buttons": reply["buttons"],
-                    "decision": custom.get("decision"),
-                    "details": custom.get("details") or {},
+                    "decision": bot.decision.model_dump(mode="json", exclude_none=True) if bot.decision else None,
+                    "details": bot.details,
                 }
                 if reply["text"]:
                     stored = conversations.append(session, conversation_id, "bot", reply["text"], payload)
                     out.append(public_message(stored))
-                handoff = custom.get("handoff")
-                if handoff:
-                    self._escalate(session, current, handoff["reasons"], handoff.get("team"),
-                                   handoff.get("priority"), handoff.get("evidence"))
+                if bot.handoff is not None:
+                    handoff = bot.handoff
+                    self._escalate(session, current, handoff.reasons, handoff.team, handoff.priority, handoff.evidence)
             return TurnResult(out, current.status)
 
     def _bot_down(self, conversation_id: str) -> TurnResult:
