@@ -26,20 +26,37 @@ def rescore() -> None:
     console.print(f"Rescored {count} conversations.")
 
 
+@touchpoints_app.command("rollup")
+def rollup(rebuild: Annotated[bool, typer.Option("--rebuild", help="Recount every day from the touchpoints.")] = False,
+           ) -> None:
+    """Bring touchpoints and their daily rollups up to date (score what changed), or rebuild every day."""
+    from touchpoints import rollups
+    from touchpoints.scorer import score_pending
+
+    with session_scope() as session:
+        scored, batch = 0, 500
+        while batch == 500 and scored < 10_000_000:   # a short batch: nothing more is pending
+            batch = score_pending(session, utcnow(), limit=500)
+            scored += batch
+            session.commit()
+        days = rollups.rebuild(session) if rebuild else 0
+    console.print(f"Scored {scored} changed conversations" + (f"; rebuilt the rollups of {days} days." if rebuild
+                                                             else "."))
+
+
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
 
 
 def report(days: Annotated[int, typer.Option(help="How many days back.", min=1)] = 30) -> None:
-    """The analytics summary in the terminal: the same figures as /api/analytics/summary."""
+    """The analytics summary in the terminal: the same figures as /api/analytics/summary, read from the
+    rollups the scorer keeps (`candor touchpoints rollup` brings them up to date first if need be)."""
     from touchpoints import analytics
-    from touchpoints.scorer import score_pending
 
     since = utcnow() - timedelta(days=days)
     with session_scope() as session:
-        score_pending(session, utcnow())
         data = analytics.summary(session, since)
-        articles = analytics.article_performance(session)[:10]
+        articles = analytics.article_performance(session, since)[:10]
         agents = analytics.agent_workload(session, since)
     console.print(f"[bold]Last {days} days[/]: {data['conversations']} conversations · containment "
                   f"{_pct(data['containment_rate'])} · escalation {_pct(data['escalation_rate'])} · "

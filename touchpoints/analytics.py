@@ -1,25 +1,26 @@
 """What the business sees: containment, escalations, satisfaction and experience by stage and over
-time, article performance, content gaps and agent workload. Read from scored touchpoints."""
+time, article performance, content gaps and agent workload. Whole days are read from the daily
+rollups (touchpoints.rollups), the partial first and last day of a window from the typed rows with
+the same SQL aggregates, so a read costs the days in the window, not the conversations."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from datetime import datetime
-from statistics import fmean, median
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from knowledge.models import Article
-from touchpoints.article_stats import article_stats
+from touchpoints import rollups
 from touchpoints.gaps import cluster_questions
 from touchpoints.journey import STAGES
-from touchpoints.models import Event, Message, Touchpoint
-from touchpoints.scorer import escalation_spans
+from touchpoints.models import AgentClaim, ArticleDaily, Event, Touchpoint, TouchpointDaily, TouchpointReasonDaily
 
+Query = Select[*tuple[Any, ...]]
 CONTAINED = ("answered_confirmed", "answered_unconfirmed", "not_a_fit")  # no person needed
 EXPORT_COLUMNS = (
     "conversation_id", "started_at", "last_activity_at", "stage", "resolution", "escalated", "escalation_reasons",
@@ -28,59 +29,206 @@ EXPORT_COLUMNS = (
 )
 
 
-def touchpoints(session: Session, since: datetime | None = None, until: datetime | None = None) -> list[Touchpoint]:
-    query = select(Touchpoint).order_by(Touchpoint.started_at)
-    if since:
-        query = query.where(Touchpoint.started_at >= since)
-    if until:
-        query = query.where(Touchpoint.started_at < until)
-    return list(session.scalars(query))
-
-
-def _avg(values: list[float]) -> float | None:
-    return round(fmean(values), 2) if values else None
-
-
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
+def _mean(total: float, count: int) -> float | None:
+    return round(total / count, 2) if count else None
+
+
+def _midnight(moment: datetime, up: bool) -> datetime:
+    day = datetime.combine(moment.date(), time())
+    return day + timedelta(days=1) if up and day != moment else day
+
+
+def split(since: datetime | None, until: datetime | None
+          ) -> tuple[list[tuple[datetime, datetime]], tuple[date | None, date | None] | None]:
+    """The window as partial-day ranges read directly and a whole-day range [first, end) read from
+    the rollups (None: no whole day in the window; a None bound: open on that side)."""
+    first = _midnight(since, up=True) if since else None
+    end = _midnight(until, up=False) if until else None
+    if since and until and first and end and first >= end:
+        return [(since, until)], None
+    direct = []
+    if since and first and since < first:
+        direct.append((since, first))
+    if until and end and end < until:
+        direct.append((end, until))
+    return direct, (first.date() if first else None, end.date() if end else None)
+
+
+def _days(query: Query, column: Any, days: tuple[date | None, date | None]) -> Query:
+    first, end = days
+    if first is not None:
+        query = query.where(column >= first)
+    if end is not None:
+        query = query.where(column < end)
+    return query
+
+
+def _groups(session: Session, since: datetime | None, until: datetime | None) -> list[tuple[Any, ...]]:
+    """(day, stage, resolution, escalated, predicted, conversations, satisfaction sum, experience sum)."""
+    direct, days = split(since, until)
+    rows: list[tuple[Any, ...]] = []
+    for start, end in direct:
+        rows += [(start.date(), *row) for row in session.execute(rollups.touchpoint_groups(start, end)).tuples()]
+    if days:
+        rows += session.execute(_days(select(
+            TouchpointDaily.day, TouchpointDaily.stage, TouchpointDaily.resolution, TouchpointDaily.escalated,
+            TouchpointDaily.satisfaction_predicted, TouchpointDaily.conversations, TouchpointDaily.satisfaction_sum,
+            TouchpointDaily.experience_sum), TouchpointDaily.day, days)).tuples().all()
+    return rows
+
+
+def escalations_by_reason(session: Session, since: datetime | None = None,
+                          until: datetime | None = None) -> dict[str, int]:
+    direct, days = split(since, until)
+    counts: Counter[str] = Counter()
+    for start, end in direct:
+        counts.update(dict(session.execute(rollups.reason_groups(start, end)).tuples().all()))
+    if days:
+        counts.update(dict(session.execute(_days(
+            select(TouchpointReasonDaily.reason, func.sum(TouchpointReasonDaily.conversations))
+            .group_by(TouchpointReasonDaily.reason), TouchpointReasonDaily.day, days)).tuples().all()))
+    return {reason: int(n) for reason, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if n}
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.n = self.contained = self.escalated = 0
+        self.satisfaction = self.experience = 0.0
+
+    def add(self, resolution: str, escalated: bool, n: int, satisfaction: float, experience: float) -> None:
+        self.n += n
+        self.contained += n if resolution in CONTAINED else 0
+        self.escalated += n if escalated else 0
+        self.satisfaction += satisfaction
+        self.experience += experience
+
+
 def summary(session: Session, since: datetime | None = None, until: datetime | None = None) -> dict[str, Any]:
-    rows = touchpoints(session, since, until)
-    total = len(rows)
-    reasons = Counter(r for t in rows for r in (t.escalation_reasons or []))
-    by_stage = {}
-    for stage in STAGES:
-        group = [t for t in rows if t.stage == stage]
-        by_stage[stage] = {"conversations": len(group),
-                           "satisfaction": _avg([t.satisfaction for t in group]),
-                           "experience_score": _avg([t.experience_score for t in group]),
-                           "containment_rate": _rate(sum(t.resolution in CONTAINED for t in group), len(group))}
-    days: dict[str, list[Touchpoint]] = defaultdict(list)
-    for t in rows:
-        days[t.started_at.date().isoformat()].append(t)
+    total, rated = _Tally(), _Tally()
+    stages: dict[str, _Tally] = {stage: _Tally() for stage in STAGES}
+    days: dict[date, _Tally] = defaultdict(_Tally)
+    resolutions: Counter[str] = Counter()
+    for day, stage, resolution, escalated, predicted, n, satisfaction, experience in _groups(session, since, until):
+        for tally in (total, stages.setdefault(stage, _Tally()), days[day]) + (() if predicted else (rated,)):
+            tally.add(resolution, escalated, n, satisfaction, experience)
+        resolutions[resolution] += n
     return {
-        "conversations": total,
-        "containment_rate": _rate(sum(t.resolution in CONTAINED for t in rows), total),
-        "escalation_rate": _rate(sum(t.escalated for t in rows), total),
-        "escalations_by_reason": dict(reasons.most_common()),
-        "resolution": dict(Counter(t.resolution for t in rows)),
-        "satisfaction": _avg([t.satisfaction for t in rows]),
-        "rated_satisfaction": _avg([t.satisfaction for t in rows if not t.satisfaction_predicted]),
-        "experience_score": _avg([t.experience_score for t in rows]),
-        "by_stage": by_stage,
-        "over_time": [{"day": day, "conversations": len(group),
-                       "experience_score": _avg([t.experience_score for t in group]),
-                       "containment_rate": _rate(sum(t.resolution in CONTAINED for t in group), len(group))}
-                      for day, group in sorted(days.items())],
+        "conversations": total.n,
+        "containment_rate": _rate(total.contained, total.n),
+        "escalation_rate": _rate(total.escalated, total.n),
+        "escalations_by_reason": escalations_by_reason(session, since, until),
+        "resolution": {name: n for name, n in resolutions.items() if n},
+        "satisfaction": _mean(total.satisfaction, total.n),
+        "rated_satisfaction": _mean(rated.satisfaction, rated.n),
+        "experience_score": _mean(total.experience, total.n),
+        "by_stage": {stage: {"conversations": t.n, "satisfaction": _mean(t.satisfaction, t.n),
+                             "experience_score": _mean(t.experience, t.n),
+                             "containment_rate": _rate(t.contained, t.n)} for stage, t in stages.items()},
+        "over_time": [{"day": day.isoformat(), "conversations": t.n, "experience_score": _mean(t.experience, t.n),
+                       "containment_rate": _rate(t.contained, t.n)} for day, t in sorted(days.items()) if t.n],
     }
 
 
-def article_performance(session: Session) -> list[dict[str, Any]]:
-    stats = article_stats(session)
-    titles = dict(session.execute(select(Article.id, Article.title)).all())
-    rows = [{"article_id": aid, "title": titles.get(aid, "(deleted)"), **s.public()} for aid, s in stats.items()]
+def article_performance(session: Session, since: datetime | None = None,
+                        until: datetime | None = None) -> list[dict[str, Any]]:
+    """Per article: answers from it, helpful and unhelpful clicks, escalations after it, in the window."""
+    direct, days = split(since, until)
+    stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    queries: list[Query] = [rollups.article_groups(start, end) for start, end in direct]
+    if days:
+        queries.append(_days(select(ArticleDaily.article_id, func.sum(ArticleDaily.used),
+                                    func.sum(ArticleDaily.helpful), func.sum(ArticleDaily.unhelpful),
+                                    func.sum(ArticleDaily.escalations_after)).group_by(ArticleDaily.article_id),
+                             ArticleDaily.day, days))
+    for query in queries:
+        for article_id, *counts in session.execute(query).tuples():
+            stats[article_id] = [a + int(b or 0) for a, b in zip(stats[article_id], counts, strict=True)]
+    titles = dict(session.execute(select(Article.id, Article.title)).tuples().all())
+    rows = []
+    for article_id, (used, helpful, unhelpful, after) in stats.items():
+        rated = helpful + unhelpful
+        rows.append({"article_id": article_id, "title": titles.get(article_id, "(deleted)"), "used": used,
+                     "helpful": helpful, "unhelpful": unhelpful, "escalations_after": after,
+                     "helpful_rate": round(helpful / rated, 3) if rated else None})
     return sorted(rows, key=lambda r: (-r["used"], r["article_id"]))
+
+
+def _median(value: Any, since: datetime | None, until: datetime | None) -> Query:
+    """Per agent, the median of ``value`` (the middle one, or the mean of the middle two) by window
+    functions: the same SQL on SQLite and PostgreSQL, no rows leave the database."""
+    ranked = _claims(select(AgentClaim.agent, value.label("v"),
+                            func.row_number().over(partition_by=AgentClaim.agent, order_by=value).label("k"),
+                            func.count().over(partition_by=AgentClaim.agent).label("n"))
+                     .where(value.is_not(None)), since, until).subquery()
+    return (select(ranked.c.agent, func.avg(ranked.c.v))
+            .where(ranked.c.k.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])).group_by(ranked.c.agent))
+
+
+def _claims(query: Query, since: datetime | None, until: datetime | None) -> Query:
+    if since:
+        query = query.where(AgentClaim.claimed_at >= since)
+    if until:
+        query = query.where(AgentClaim.claimed_at < until)
+    return query
+
+
+def agent_workload(session: Session, since: datetime | None = None,
+                   until: datetime | None = None) -> list[dict[str, Any]]:
+    """Per agent: escalations claimed in the window and how many are closed, median first-response time
+    (claim → first reply) and median handle time (claim → close)."""
+    counts = session.execute(_claims(select(AgentClaim.agent, func.count(), func.count(AgentClaim.closed_at))
+                                     .group_by(AgentClaim.agent), since, until)).tuples().all()
+    first: dict[str, float] = dict(session.execute(_median(AgentClaim.first_response_s, since, until)).tuples().all())
+    handle: dict[str, float] = dict(session.execute(_median(AgentClaim.handle_s, since, until)).tuples().all())
+    return [{"agent": agent, "escalations_handled": handled, "closed": closed,
+             "median_first_response_s": round(first[agent], 1) if agent in first else None,
+             "median_handle_s": round(handle[agent], 1) if agent in handle else None}
+            for agent, handled, closed in sorted(counts)]
+
+
+def touchpoint_page(session: Session, since: datetime | None = None, until: datetime | None = None,
+                    stage: str | None = None, resolution: str | None = None, limit: int = 200) -> list[Touchpoint]:
+    """Newest first, filtered in SQL."""
+    query = select(Touchpoint).order_by(Touchpoint.started_at.desc(), Touchpoint.conversation_id.desc())
+    if since:
+        query = query.where(Touchpoint.started_at >= since)
+    if until:
+        query = query.where(Touchpoint.started_at < until)
+    if stage:
+        query = query.where(Touchpoint.stage == stage)
+    if resolution:
+        query = query.where(Touchpoint.resolution == resolution)
+    return list(session.scalars(query.limit(limit)))
+
+
+def export_rows(session: Session, since: datetime | None = None, until: datetime | None = None,
+                batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Every touchpoint in the window, oldest first, streamed: a server-side cursor on PostgreSQL,
+    ``batch`` rows in memory at a time."""
+    columns = [getattr(Touchpoint, name) for name in EXPORT_COLUMNS]
+    query = select(*columns).order_by(Touchpoint.started_at, Touchpoint.conversation_id)
+    if since:
+        query = query.where(Touchpoint.started_at >= since)
+    if until:
+        query = query.where(Touchpoint.started_at < until)
+    result = session.execute(query.execution_options(yield_per=batch))
+    for row in result:
+        yield export_row(row._asdict())
+
+
+def export_row(t: Any) -> dict[str, Any]:
+    """A touchpoint (object or column mapping) as one CSV row: times in UTC, lists joined with ';'."""
+    get: Callable[[str], Any] = t.get if isinstance(t, dict) else lambda name: getattr(t, name)
+    row = {name: get(name) for name in EXPORT_COLUMNS}
+    row["started_at"] = row["started_at"].isoformat() + "Z"
+    row["last_activity_at"] = row["last_activity_at"].isoformat() + "Z"
+    row["escalation_reasons"] = ";".join(row["escalation_reasons"] or [])
+    row["articles"] = ";".join(row["articles"] or [])
+    return row
 
 
 def unanswered_questions(session: Session, since: datetime | None = None) -> list[str]:
@@ -107,44 +255,3 @@ def content_gaps(session: Session, encode: Callable[[list[str]], np.ndarray], si
                  limit: int = 20) -> list[dict[str, Any]]:
     gaps = cluster_questions(unanswered_questions(session, since), encode)
     return [{"representative": g.representative, "size": g.size, "questions": g.questions[:10]} for g in gaps[:limit]]
-
-
-def agent_workload(session: Session, since: datetime | None = None) -> list[dict[str, Any]]:
-    """Per agent: escalations claimed and closed, median first-response time (claim → first reply)
-    and median handle time (claim → close)."""
-    query = select(Event).where(Event.kind == "escalation_transition").order_by(Event.id)
-    if since:
-        query = query.where(Event.created_at >= since)
-    # Each claimed span with who claimed it and when.
-    claimed = [(s, s.claimed_by, s.claimed_at) for s in escalation_spans(session.scalars(query))
-               if s.claimed_by and s.claimed_at]
-    replies: dict[str | None, list[datetime]] = defaultdict(list)
-    if claimed:
-        rows = session.execute(select(Message.conversation_id, Message.created_at).where(
-            Message.conversation_id.in_({s.conversation_id for s, _, _ in claimed}), Message.sender == "agent",
-        ).order_by(Message.seq)).tuples()
-        for conversation_id, at in rows:
-            replies[conversation_id].append(at)
-    handled: dict[str, dict[str, list[Any]]] = defaultdict(
-        lambda: {"claimed": [], "handle_s": [], "first_response_s": []})
-    for span, agent, claimed_at in claimed:
-        work = handled[agent]
-        work["claimed"].append(span)
-        if span.closed_at:
-            work["handle_s"].append((span.closed_at - claimed_at).total_seconds())
-        first = next((at for at in replies[span.conversation_id] if at >= claimed_at), None)
-        if first is not None:
-            work["first_response_s"].append((first - claimed_at).total_seconds())
-    return [{"agent": agent, "escalations_handled": len(h["claimed"]), "closed": len(h["handle_s"]),
-             "median_first_response_s": round(median(h["first_response_s"]), 1) if h["first_response_s"] else None,
-             "median_handle_s": round(median(h["handle_s"]), 1) if h["handle_s"] else None}
-            for agent, h in sorted(handled.items())]
-
-
-def export_row(t: Touchpoint) -> dict[str, Any]:
-    row = {name: getattr(t, name) for name in EXPORT_COLUMNS}
-    row["started_at"] = t.started_at.isoformat() + "Z"
-    row["last_activity_at"] = t.last_activity_at.isoformat() + "Z"
-    row["escalation_reasons"] = ";".join(t.escalation_reasons or [])
-    row["articles"] = ";".join(t.articles or [])
-    return row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -75,9 +75,10 @@ class Touchpoint(Base):
     satisfaction_predicted: Mapped[bool] = mapped_column(default=True)
     experience_score: Mapped[int] = mapped_column(Integer, index=True)
     escalated: Mapped[bool] = mapped_column(default=False)
+    # Display copy; analytics group on the typed rows of TouchpointReason.
     escalation_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     articles: Mapped[list[str]] = mapped_column(JSON, default=list)
-    formula_version: Mapped[int] = mapped_column(Integer)
+    formula_version: Mapped[int] = mapped_column(Integer, index=True)
     started_at: Mapped[datetime] = mapped_column(index=True)
     last_activity_at: Mapped[datetime] = mapped_column()
     # The newest message and event the scores saw: anything newer means "score again".
@@ -96,3 +97,106 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     message_seq: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TouchpointDirty(Base):
+    """A conversation whose touchpoint is behind: written by a database trigger in the transaction
+    that inserts its message or event; the scorer deletes it (if not marked again meanwhile)."""
+
+    __tablename__ = "touchpoint_dirty"
+
+    conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    marked_at: Mapped[datetime] = mapped_column()
+
+
+class TouchpointForgotten(Base):
+    """The start of a deleted touchpoint (a trigger writes it): that day's rollups are recounted."""
+
+    __tablename__ = "touchpoint_forgotten"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column()
+
+
+class TouchpointReason(Base):
+    __tablename__ = "touchpoint_reasons"
+
+    conversation_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("touchpoints.conversation_id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class ArticleUse(Base):
+    """One answer from an article, or a click on it, or an escalation after it, when it happened."""
+
+    __tablename__ = "article_uses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    helpful: Mapped[int] = mapped_column(Integer, default=0)
+    unhelpful: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_after: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgentClaim(Base):
+    """One claimed escalation as agent workload reads it, first reply time included."""
+
+    __tablename__ = "agent_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    agent: Mapped[str] = mapped_column(String(120))
+    claimed_at: Mapped[datetime] = mapped_column(index=True)
+    first_reply_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    first_response_s: Mapped[float | None] = mapped_column(nullable=True)
+    handle_s: Mapped[float | None] = mapped_column(nullable=True)
+
+
+class TouchpointDaily(Base):
+    """Touchpoints started on a day, counted per stage × outcome (kept by the scorer)."""
+
+    __tablename__ = "touchpoint_daily"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    resolution: Mapped[str] = mapped_column(String(30), primary_key=True)
+    escalated: Mapped[bool] = mapped_column(primary_key=True)
+    satisfaction_predicted: Mapped[bool] = mapped_column(primary_key=True)
+    conversations: Mapped[int] = mapped_column(Integer)
+    satisfaction_sum: Mapped[float] = mapped_column()
+    experience_sum: Mapped[float] = mapped_column()
+
+
+class TouchpointReasonDaily(Base):
+    __tablename__ = "touchpoint_reason_daily"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
+    conversations: Mapped[int] = mapped_column(Integer)
+
+
+class ArticleDaily(Base):
+    __tablename__ = "article_daily"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer)
+    helpful: Mapped[int] = mapped_column(Integer)
+    unhelpful: Mapped[int] = mapped_column(Integer)
+    escalations_after: Mapped[int] = mapped_column(Integer)
+
+
+class RollupDay(Base):
+    """One row per day with rollups: locked while that day is recounted, so two scorers take turns."""
+
+    __tablename__ = "rollup_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)

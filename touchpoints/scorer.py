@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import delete, exists, false, select, update
 from sqlalchemy.orm import Session
 
 from knowledge.models import Article
+from touchpoints import rollups
 from touchpoints.journey import JourneyConfig, load_journey
-from touchpoints.models import Conversation, Event, Message, Touchpoint
-from touchpoints.scoring import ABANDON_AFTER, FORMULA_VERSION, EscalationSpan, Record, score
+from touchpoints.models import (
+    AgentClaim,
+    ArticleUse,
+    Conversation,
+    Event,
+    Message,
+    Touchpoint,
+    TouchpointDirty,
+    TouchpointReason,
+)
+from touchpoints.scoring import ABANDON_AFTER, ANSWERS, FORMULA_VERSION, EscalationSpan, Record, score
 
 
 def load_record(session: Session, conversation_id: str) -> tuple[Record, int, int]:
@@ -68,10 +78,54 @@ def escalation_spans(events: Iterable[EventLike]) -> list[EscalationSpan]:
     return list(spans.values())
 
 
-def rescore(session: Session, conversation_id: str, journey: JourneyConfig, now: datetime) -> Touchpoint:
+def _article_uses(conversation_id: str, events: Iterable[Any]) -> list[ArticleUse]:
+    """What this conversation did for each article, event by event (as touchpoints.article_stats counts)."""
+    uses, last_answer = [], None
+    for event in events:
+        data = event.data or {}
+        article_id = data.get("article_id")
+        if event.kind in ANSWERS and article_id:   # a recommendation rests on its article
+            uses.append(ArticleUse(article_id=article_id, at=event.created_at, used=1))
+            last_answer = article_id
+        elif event.kind == "feedback" and article_id:
+            helpful = bool(data.get("helpful"))
+            uses.append(ArticleUse(article_id=article_id, at=event.created_at, helpful=int(helpful),
+                                   unhelpful=int(not helpful)))
+        elif event.kind == "escalated" and last_answer:
+            uses.append(ArticleUse(article_id=last_answer, at=event.created_at, escalations_after=1))
+    for use in uses:
+        use.conversation_id = conversation_id
+        for name in ("used", "helpful", "unhelpful", "escalations_after"):
+            setattr(use, name, getattr(use, name) or 0)
+    return uses
+
+
+def _claims(conversation_id: str, spans: list[EscalationSpan],
+            agent_replies: list[datetime]) -> list[AgentClaim]:
+    """Claimed escalations with the first agent reply after the claim (replies in transcript order)."""
+    claims = []
+    for span in spans:
+        if not (span.claimed_by and span.claimed_at):
+            continue
+        first = next((at for at in agent_replies if at >= span.claimed_at), None)
+        claims.append(AgentClaim(
+            conversation_id=conversation_id, agent=span.claimed_by, claimed_at=span.claimed_at,
+            first_reply_at=first, closed_at=span.closed_at,
+            first_response_s=(first - span.claimed_at).total_seconds() if first else None,
+            handle_s=(span.closed_at - span.claimed_at).total_seconds() if span.closed_at else None))
+    return claims
+
+
+def _rescore(session: Session, conversation_id: str, journey: JourneyConfig,
+             now: datetime) -> tuple[Touchpoint, set[date]]:
+    """Score one conversation and replace its typed facts; returns the days whose rollups changed."""
     record, seen_message, seen_event = load_record(session, conversation_id)
     scores = score(record, journey, now)
-    touchpoint = session.get(Touchpoint, conversation_id) or Touchpoint(conversation_id=conversation_id)
+    old = session.get(Touchpoint, conversation_id)
+    touchpoint = old or Touchpoint(conversation_id=conversation_id)
+    days = {old.started_at.date()} if old else set()
+    days |= {at.date() for at in session.scalars(
+        select(ArticleUse.at).where(ArticleUse.conversation_id == conversation_id))}
     for name, value in asdict(scores).items():
         setattr(touchpoint, name, value)
     touchpoint.started_at, touchpoint.last_activity_at = record.span(now)
@@ -79,45 +133,88 @@ def rescore(session: Session, conversation_id: str, journey: JourneyConfig, now:
     touchpoint.scored_at = now
     session.add(touchpoint)
     session.flush()
+    for table in (TouchpointReason, ArticleUse, AgentClaim):
+        session.execute(delete(table).where(table.conversation_id == conversation_id))
+    session.add_all(TouchpointReason(conversation_id=conversation_id, reason=r) for r in set(scores.escalation_reasons))
+    uses = _article_uses(conversation_id, session.execute(
+        select(Event.kind, Event.data, Event.created_at).where(Event.conversation_id == conversation_id)
+        .order_by(Event.id)))
+    session.add_all(uses)
+    replies = [at for sender, _, at in record.messages if sender == "agent"]
+    session.add_all(_claims(conversation_id, record.escalations, replies))
+    session.flush()
+    return touchpoint, days | {touchpoint.started_at.date()} | {u.at.date() for u in uses}
+
+
+def rescore(session: Session, conversation_id: str, journey: JourneyConfig, now: datetime) -> Touchpoint:
+    """Score one conversation now, rollups included (the scorer batches this; tests call it)."""
+    touchpoint, days = _rescore(session, conversation_id, journey, now)
+    rollups.recount(session, days)
     return touchpoint
 
 
+def _take_write_lock(session: Session) -> None:
+    """SQLite: start the write transaction before reading, so nothing read can be outdated by another
+    writer before we write (PostgreSQL locks rows instead)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(TouchpointDirty).where(false()).values(generation=TouchpointDirty.generation))
+
+
 def pending(session: Session, now: datetime, limit: int = 500) -> list[str]:
-    """Conversations whose touchpoint is missing, older than their newest message or event,
-    scored by an older formula, or 'unresolved' long enough ago to count as abandoned now."""
-    last_message = (select(Message.conversation_id, func.max(Message.id).label("top"))
-                    .group_by(Message.conversation_id).subquery())
-    last_event = (select(Event.conversation_id, func.max(Event.id).label("top"))
-                  .group_by(Event.conversation_id).subquery())
-    query = (
-        select(Conversation.id)
-        .join(last_message, last_message.c.conversation_id == Conversation.id)   # never messaged: nothing to score
-        .outerjoin(last_event, last_event.c.conversation_id == Conversation.id)
-        .outerjoin(Touchpoint, Touchpoint.conversation_id == Conversation.id)
-        .where(or_(
-            Touchpoint.conversation_id.is_(None),
-            last_message.c.top > Touchpoint.seen_message_id,
-            func.coalesce(last_event.c.top, 0) > Touchpoint.seen_event_id,
-            Touchpoint.formula_version != FORMULA_VERSION,
-            and_(Touchpoint.resolution == "unresolved", Touchpoint.last_activity_at < now - ABANDON_AFTER),
-        ))
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    """Conversations marked dirty by a new message or event, scored by an older formula, or
+    'unresolved' long enough ago to count as abandoned now. Each is a query on an index or on the
+    small dirty table, never a walk over every message."""
+    dirty = (select(TouchpointDirty.conversation_id)
+             .join(Conversation, Conversation.id == TouchpointDirty.conversation_id)
+             .order_by(TouchpointDirty.conversation_id).limit(limit))
+    stale = (select(Touchpoint.conversation_id).where(Touchpoint.formula_version < FORMULA_VERSION)
+             .order_by(Touchpoint.conversation_id).limit(limit))
+    abandoned = (select(Touchpoint.conversation_id)
+                 .where(Touchpoint.resolution == "unresolved", Touchpoint.last_activity_at < now - ABANDON_AFTER)
+                 .order_by(Touchpoint.conversation_id).limit(limit))
+    ids: list[str] = []
+    for query in (dirty, stale, abandoned):
+        ids.extend(i for i in session.scalars(query) if i not in ids)
+    return sorted(ids)[:limit]
 
 
-def score_pending(session: Session, now: datetime, journey: JourneyConfig | None = None) -> int:
+def score_pending(session: Session, now: datetime, journey: JourneyConfig | None = None, limit: int = 500) -> int:
+    """Score what changed. Each conversation is locked first (PostgreSQL: ``FOR UPDATE SKIP LOCKED``,
+    one another scorer or a writer holds is left for the next round), so two scorers never score
+    one conversation at once; its dirty mark goes only if no new write marked it again meanwhile."""
     journey = journey or load_journey()
-    ids = pending(session, now)
-    for conversation_id in ids:
-        rescore(session, conversation_id, journey, now)
-    return len(ids)
+    _take_write_lock(session)
+    # Marks of conversations that no longer exist (erased, or events of unknown ids): nothing to score.
+    session.execute(delete(TouchpointDirty).where(~exists().where(Conversation.id == TouchpointDirty.conversation_id)))
+    days = rollups.forgotten_days(session)
+    scored = 0
+    for conversation_id in pending(session, now, limit):
+        if session.scalar(select(Conversation.id).where(Conversation.id == conversation_id)
+                          .with_for_update(skip_locked=True)) is None:
+            continue
+        if session.scalar(select(Message.id).where(Message.conversation_id == conversation_id).limit(1)) is None:
+            session.execute(delete(TouchpointDirty).where(TouchpointDirty.conversation_id == conversation_id))
+            continue   # never messaged: nothing to score
+        generation = session.scalar(select(TouchpointDirty.generation)
+                                    .where(TouchpointDirty.conversation_id == conversation_id))
+        _, changed = _rescore(session, conversation_id, journey, now)
+        days |= changed
+        if generation is not None:
+            session.execute(delete(TouchpointDirty).where(TouchpointDirty.conversation_id == conversation_id,
+                                                          TouchpointDirty.generation == generation))
+        scored += 1
+    rollups.recount(session, days)
+    return scored
 
 
 def rescore_all(session: Session, now: datetime, journey: JourneyConfig | None = None) -> int:
     """Every conversation with messages, e.g. after a formula or journey.yml change."""
     journey = journey or load_journey()
-    ids = list(session.scalars(select(Message.conversation_id).distinct()))
-    for conversation_id in ids:
-        rescore(session, conversation_id, journey, now)
-    return len(ids)
+    _take_write_lock(session)
+    days: set[date] = set()
+    count = 0
+    for conversation_id in session.scalars(select(Message.conversation_id).distinct()).all():
+        days |= _rescore(session, conversation_id, journey, now)[1]
+        count += 1
+    rollups.recount(session, days)
+    return count

@@ -40,8 +40,7 @@ async def _background(interval_s: float, settings: Settings, locks: Locks) -> No
     (touchpoints.spool), tell customers whose escalation nobody claimed in time
     (routing.service_level), score the touchpoints of conversations that changed
     (touchpoints.scorer), and delete conversations past the retention period (conversations.erasure)."""
-    jobs: list[Callable[[], object]] = [EventSpool(settings.event_spool).replay, check_service_levels,
-                                        score_touchpoints]
+    jobs: list[Callable[[], object]] = [EventSpool(settings.event_spool).replay, check_service_levels]
     if days := settings.retention_days:
         jobs.append(lambda: purge_expired(settings, days))
     while True:
@@ -61,6 +60,25 @@ def _background_round(jobs: list[Callable[[], object]], locks: Locks, interval_s
                     logger.exception("Background job %r failed; retrying in %.0f s", job, interval_s)
     except Exception:  # Redis away: skip the round, loudly; /healthz reports Redis
         logger.exception("Background round skipped: lock unavailable")
+
+
+SCORE_EVERY_S = 1.0  # a change check reads the small dirty-mark table: cheap enough to run every second
+
+
+async def _scorer(locks: Locks) -> None:
+    """Score the touchpoints of changed conversations (touchpoints.scorer); one worker per round."""
+    while True:
+        await asyncio.sleep(SCORE_EVERY_S)
+        await run_in_threadpool(_score_round, locks)
+
+
+def _score_round(locks: Locks) -> None:
+    try:
+        with locks.try_hold("scorer") as mine:
+            if mine:
+                score_touchpoints()
+    except Exception:  # the database or Redis may be briefly away; the next round catches up
+        logger.exception("Scoring touchpoints failed; retrying in %.0f s", SCORE_EVERY_S)
 
 
 def check_service_levels() -> int:
@@ -103,10 +121,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await hub.start()
         watcher = asyncio.create_task(_background(router.config.sla_check_seconds, settings, locks))
+        scorer = asyncio.create_task(_scorer(locks))
+        app.state.scorer = True   # analytics reads wait briefly for it (web.api.analytics)
         try:
             yield
         finally:
             watcher.cancel()
+            scorer.cancel()
             await hub.stop()
 
     app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan)

@@ -1,23 +1,29 @@
-"""Touchpoints and analytics for CX staff (editor, admin): JSON, CSV export and the dashboard's data."""
+"""Touchpoints and analytics for CX staff (editor, admin): JSON, CSV export and the dashboard's data.
+
+Reads never score: the background scorer (web.app) keeps touchpoints and rollups current. When
+it runs in this process, a read first waits briefly (at most ``SETTLE_S``) for the changes marked
+before the request, so a page opened right after a conversation shows it."""
 
 from __future__ import annotations
 
 import csv
 import io
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
+from pydantic import BaseModel
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from candor.db import session_scope, utcnow
 from routing.staff import User
 from touchpoints import analytics
-from touchpoints.models import Event, Touchpoint
-from touchpoints.scorer import score_pending
+from touchpoints.models import Event, Touchpoint, TouchpointDirty
 from web.api.staff import require
 from web.knowledge import live_knowledge
 
@@ -25,6 +31,89 @@ router = APIRouter(tags=["analytics"])
 Analyst = Annotated[User, Depends(require("editor", "admin"))]
 Since = Annotated[datetime | None, Query(description="ISO date or time, UTC; default: 30 days ago")]
 Until = Annotated[datetime | None, Query(description="ISO date or time, UTC; default: now")]
+SETTLE_S = 3.0
+
+
+class TouchpointOut(BaseModel):
+    conversation_id: str
+    started_at: str
+    last_activity_at: str
+    stage: str
+    resolution: str
+    escalated: bool
+    escalation_reasons: list[str]
+    turns: int
+    rephrasings: int
+    time_to_resolution_s: float | None
+    queue_wait_s: float | None
+    sentiment_avg: float | None
+    sentiment_trend: float | None
+    sentiments: list[float]
+    satisfaction: float
+    satisfaction_predicted: bool
+    experience_score: int
+    articles: list[str]
+    formula_version: int
+
+
+class TouchpointDetail(TouchpointOut):
+    timeline: list[dict[str, Any]]
+
+
+class StageFigures(BaseModel):
+    conversations: int
+    satisfaction: float | None
+    experience_score: float | None
+    containment_rate: float | None
+
+
+class DayFigures(BaseModel):
+    day: str
+    conversations: int
+    experience_score: float | None
+    containment_rate: float | None
+
+
+class ArticleFigures(BaseModel):
+    article_id: str
+    title: str
+    used: int
+    helpful: int
+    unhelpful: int
+    escalations_after: int
+    helpful_rate: float | None
+
+
+class Gap(BaseModel):
+    representative: str
+    size: int
+    questions: list[str]
+
+
+class AgentFigures(BaseModel):
+    agent: str
+    escalations_handled: int
+    closed: int
+    median_first_response_s: float | None
+    median_handle_s: float | None
+
+
+class Summary(BaseModel):
+    since: str
+    until: str | None
+    conversations: int
+    containment_rate: float | None
+    escalation_rate: float | None
+    escalations_by_reason: dict[str, int]
+    resolution: dict[str, int]
+    satisfaction: float | None
+    rated_satisfaction: float | None
+    experience_score: float | None
+    by_stage: dict[str, StageFigures]
+    over_time: list[DayFigures]
+    articles: list[ArticleFigures]
+    content_gaps: list[Gap]
+    agents: list[AgentFigures]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -40,9 +129,17 @@ def _window(since: datetime | None, until: datetime | None) -> tuple[datetime, d
     return since, until
 
 
-def _fresh(session: Session) -> None:
-    """Score conversations that changed since the background scorer last ran."""
-    score_pending(session, utcnow())
+def _settle(request: Request, session: Session, conversation_id: str | None = None) -> None:
+    """Wait (bounded) until the scorer has taken in the changes marked before this request."""
+    if not getattr(request.app.state, "scorer", False):
+        return
+    marked = select(func.count()).select_from(TouchpointDirty).where(TouchpointDirty.marked_at <= utcnow())
+    if conversation_id is not None:
+        marked = marked.where(TouchpointDirty.conversation_id == conversation_id)
+    deadline = time.monotonic() + SETTLE_S
+    while session.scalar(marked) and time.monotonic() < deadline:
+        session.rollback()   # a fresh snapshot on the next look
+        time.sleep(0.1)
 
 
 def _public(t: Touchpoint) -> dict[str, Any]:
@@ -52,64 +149,75 @@ def _public(t: Touchpoint) -> dict[str, Any]:
 
 @router.get("/api/touchpoints")
 def list_touchpoints(
-    user: Analyst, since: Since = None, until: Until = None, stage: str | None = None,
+    request: Request, user: Analyst, since: Since = None, until: Until = None, stage: str | None = None,
     resolution: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
+) -> list[TouchpointOut]:
     """Newest first."""
     since, until = _window(since, until)
     with session_scope() as session:
-        _fresh(session)
-        rows = [t for t in analytics.touchpoints(session, since, until)
-                if (not stage or t.stage == stage) and (not resolution or t.resolution == resolution)]
-        return [_public(t) for t in rows[::-1][:limit]]
+        _settle(request, session)
+        rows = analytics.touchpoint_page(session, since, until, stage, resolution, limit)
+        return [TouchpointOut(**_public(t)) for t in rows]
 
 
 @router.get("/api/touchpoints/{conversation_id}")
-def touchpoint(conversation_id: str, user: Analyst) -> dict[str, Any]:
+def touchpoint(request: Request, conversation_id: str, user: Analyst) -> TouchpointDetail:
     """One touchpoint with its event timeline (answers, decisions, escalation steps, clicks, ratings)."""
     with session_scope() as session:
-        _fresh(session)
+        _settle(request, session, conversation_id)
         t = session.get(Touchpoint, conversation_id)
         if t is None:
-            raise HTTPException(404, f"No touchpoint for conversation {conversation_id!r}.")
+            raise HTTPException(404, f"No touchpoint for conversation {conversation_id!r} (yet: conversations "
+                                     "are scored within seconds of their first message).")
         events = session.scalars(select(Event).where(Event.conversation_id == conversation_id).order_by(Event.id))
-        return {**_public(t), "timeline": [{"kind": e.kind, "at": e.created_at.isoformat() + "Z", **(e.data or {})}
-                                           for e in events]}
+        return TouchpointDetail(**_public(t), timeline=[
+            {"kind": e.kind, "at": e.created_at.isoformat() + "Z", **(e.data or {})} for e in events])
 
 
 @router.get("/api/analytics/summary")
 async def summary(request: Request, user: Analyst, since: Since = None, until: Until = None,
-                  gaps: bool = True) -> dict[str, Any]:
+                  gaps: bool = True) -> Summary:
     since, until = _window(since, until)
     encode = None
     if gaps:
         knowledge = await run_in_threadpool(live_knowledge, request)
         encode = knowledge.search_index.embedder.encode_transient
 
-    def build() -> dict[str, Any]:
+    def build() -> Summary:
         with session_scope() as session:
-            _fresh(session)
-            return {
+            _settle(request, session)
+            return Summary.model_validate({
                 "since": since.isoformat() + "Z", "until": until.isoformat() + "Z" if until else None,
                 **analytics.summary(session, since, until),
-                "articles": analytics.article_performance(session),
+                "articles": analytics.article_performance(session, since, until),
                 "content_gaps": analytics.content_gaps(session, encode, since) if encode else [],
-                "agents": analytics.agent_workload(session, since),
-            }
+                "agents": analytics.agent_workload(session, since, until),
+            })
 
     return await run_in_threadpool(build)
 
 
-@router.get("/api/analytics/export.csv")
-def export_csv(user: Analyst, since: Since = None, until: Until = None) -> StreamingResponse:
-    """One row per conversation; lists are joined with ';'."""
-    since, until = _window(since, until)
-    with session_scope() as session:
-        _fresh(session)
-        rows = [analytics.export_row(t) for t in analytics.touchpoints(session, since, until)]
+def csv_lines(since: datetime | None, until: datetime | None) -> Iterator[str]:
+    """The export, a chunk of rows at a time, read through one streaming query."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=analytics.EXPORT_COLUMNS)
     writer.writeheader()
-    writer.writerows(rows)
-    return StreamingResponse(iter([out.getvalue()]), media_type="text/csv; charset=utf-8",
+    with session_scope() as session:
+        for n, row in enumerate(analytics.export_rows(session, since, until), start=1):
+            writer.writerow(row)
+            if n % 1000 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+    yield out.getvalue()
+
+
+@router.get("/api/analytics/export.csv", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "One row per conversation"}})
+def export_csv(request: Request, user: Analyst, since: Since = None, until: Until = None) -> StreamingResponse:
+    """One row per conversation started in the window; lists are joined with ';'. Streamed."""
+    since, until = _window(since, until)
+    with session_scope() as session:
+        _settle(request, session)
+    return StreamingResponse(csv_lines(since, until), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="touchpoints.csv"'})
