@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
 from candor.db import get_engine
@@ -21,6 +22,33 @@ from candor.preflight import redis_error
 from touchpoints.spool import EventSpool
 
 router = APIRouter()
+
+
+# The models describe the bodies for /openapi.json; the routes answer with a JSONResponse because
+# the status code (200 or 503) depends on the body.
+class Component(BaseModel):
+    # Some components add their own figures (the event log's counts, a replica's model).
+    model_config = ConfigDict(extra="allow")
+    ok: bool
+    detail: str | None = Field(default=None, description="What is wrong; only when not ok (or a warning)")
+    model: str | None = Field(default=None, description="Rasa only: the loaded model")
+    replicas: list[Component] | None = Field(default=None, description="Rasa with several replicas: each one")
+
+
+class Readiness(BaseModel):
+    ready: bool
+    components: dict[str, Component] = Field(description="web, rasa, actions, database and redis when used")
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok, warning (events wait for the database) or degraded")
+    components: dict[str, Component] = Field(description="As in /readyz, plus event_log")
+    processes: dict[str, Any] | None = Field(
+        default=None, description="Restarts and deaths seen by the supervisor, when `candor up` runs this instance")
+
+
+def _both(model: type[BaseModel], unwell: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model}, 503: {"model": model, "description": unwell}}
 
 
 def _check_database() -> dict[str, Any]:
@@ -113,7 +141,7 @@ def _components(request: Request) -> dict[str, dict[str, Any]]:
     return components
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=Readiness, responses=_both(Readiness, "Not ready: what is missing"))
 def readyz(request: Request) -> JSONResponse:
     """Ready when a real turn would be answered; 503 (with what is missing) until then."""
     components = _components(request)
@@ -136,7 +164,7 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"ready": ready, "components": components}, status_code=200 if ready else 503)
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health, responses=_both(Health, "A component is down"))
 def healthz(request: Request) -> JSONResponse:
     components = _components(request)
     healthy = all(c["ok"] for c in components.values())

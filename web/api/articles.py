@@ -15,13 +15,14 @@ from candor.db import session_scope
 from knowledge.articles import ArticleId, EditedContent
 from knowledge.models import Article
 from knowledge.store import ArticleConflict, ArticleNotFound, ArticleStore, snapshot, working_copy
-from routing.policy import Turn
+from routing.policy import Action, Turn
 from routing.staff import User
 from touchpoints.article_stats import ArticleStats, article_stats
 from touchpoints.sentiment import sentiment
 from web.api.staff import RowId, require
 from web.knowledge import live_knowledge
 from web.markdown import render
+from web.schemas import UtcDatetime
 
 router = APIRouter(tags=["knowledge"])
 
@@ -44,20 +45,88 @@ class Preview(BaseModel):
     body: str = Field(max_length=50_000)
 
 
-def _summary(article: Article, stats: ArticleStats) -> dict[str, Any]:
-    return {
-        "id": article.id, "title": article.title, "kind": article.kind, "status": article.status,
-        "tags": article.tags or [], "version": article.version, "has_draft": article.draft is not None,
-        "updated_at": article.updated_at.isoformat() + "Z", "stats": stats.public(),
-    }
+class ArticleStatsOut(BaseModel):
+    """How the article does with customers (touchpoints.article_stats)."""
+
+    used: int
+    helpful: int
+    unhelpful: int
+    escalations_after: int
+    helpful_rate: float | None = Field(description="Share of rated answers that helped; None until one is rated")
 
 
-def _detail(article: Article, stats: ArticleStats) -> dict[str, Any]:
-    return {
-        **_summary(article, stats),
-        "working": working_copy(article),                     # what the editor edits
-        "published": snapshot(article) if article.status == "published" else None,  # what customers get
-    }
+class ArticleSummary(BaseModel):
+    id: str
+    title: str
+    kind: str
+    status: str
+    tags: list[str]
+    version: int
+    has_draft: bool
+    updated_at: UtcDatetime
+    stats: ArticleStatsOut
+
+
+class ArticleDetail(ArticleSummary):
+    # Free-form objects: stored versions keep the fields of their day, which today's rules may refuse.
+    working: dict[str, Any] = Field(description="What the editor edits: the draft over the published fields")
+    published: dict[str, Any] | None = Field(description="What customers get; None unless published")
+
+
+class ArticleVersionEntry(BaseModel):
+    version: int
+    note: str | None
+    author: str | None
+    created_at: UtcDatetime
+    snapshot: dict[str, Any]
+    diff: str = Field(description="Unified diff against the version before it")
+
+
+class PreviewHtml(BaseModel):
+    html: str
+
+
+class TrialAnswer(BaseModel):
+    article_id: str
+    title: str
+    passage: str
+
+
+class TrialHit(BaseModel):
+    article_id: str
+    title: str
+    kind: str
+    score: float
+    matched: str
+
+
+class QuestionTrial(BaseModel):
+    """What the bot would do with a question now."""
+
+    query: str
+    action: Action
+    reasons: list[str]
+    team: str | None = Field(description="Who would get the handoff; None for an answer")
+    confidence: float
+    sure: bool
+    answer: TrialAnswer | None = Field(description="The article a sure answer quotes")
+    hits: list[TrialHit]
+
+
+def _summary(article: Article, stats: ArticleStats) -> ArticleSummary:
+    return ArticleSummary(
+        id=article.id, title=article.title, kind=article.kind, status=article.status,
+        tags=article.tags or [], version=article.version, has_draft=article.draft is not None,
+        updated_at=article.updated_at, stats=ArticleStatsOut(**stats.public()),
+    )
+
+
+def _detail(article: Article, stats: ArticleStats) -> ArticleDetail:
+    return ArticleDetail(
+        **dict(_summary(article, stats)),
+        working=working_copy(article),                     # what the editor edits
+        published=snapshot(article) if article.status == "published" else None,  # what customers get
+    )
 
 
 def _stats_of(session: Session, article_id: str) -> ArticleStats:
@@ -88,7 +157,7 @@ def list_articles(
     status: str | None = None,
     tag: str | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in the title or id")] = None,
-) -> list[dict[str, Any]]:
+) -> list[ArticleSummary]:
     with session_scope() as session:
         stats = article_stats(session)
         articles = ArticleStore(session).list(status=status, kind=kind)
@@ -101,7 +170,7 @@ def list_articles(
 
 
 @router.post("/api/articles", status_code=201)
-def create_article(body: NewArticle, user: Editor) -> dict[str, Any]:
+def create_article(body: NewArticle, user: Editor) -> ArticleDetail:
     with session_scope() as session:
         store = ArticleStore(session)
         if session.get(Article, body.id) is not None:
@@ -111,14 +180,14 @@ def create_article(body: NewArticle, user: Editor) -> dict[str, Any]:
 
 
 @router.get("/api/articles/{article_id}")
-def get_article(article_id: str, user: Reader) -> dict[str, Any]:
+def get_article(article_id: str, user: Reader) -> ArticleDetail:
     with session_scope() as session:
         article = _edit(lambda: ArticleStore(session).get(article_id))
         return _detail(article, _stats_of(session, article_id))
 
 
 @router.put("/api/articles/{article_id}")
-def save_article(article_id: str, body: EditedContent, user: Editor, if_match: IfMatch = None) -> dict[str, Any]:
+def save_article(article_id: str, body: EditedContent, user: Editor, if_match: IfMatch = None) -> ArticleDetail:
     """Saves a draft; on a published article the edit waits, unpublished, until it is published."""
     with session_scope() as session:
         store = ArticleStore(session)
@@ -137,9 +206,9 @@ def delete_article(article_id: str, user: Editor) -> None:
 Transition = Callable[[ArticleStore, str, str, int | None], Article]
 
 
-def _transition(path: str, summary: str, call: Transition) -> Callable[..., dict[str, Any]]:
+def _transition(path: str, summary: str, call: Transition) -> Callable[..., ArticleDetail]:
     @router.post(f"/api/articles/{{article_id}}/{path}", summary=summary)
-    def transition(article_id: str, user: Editor, if_match: IfMatch = None) -> dict[str, Any]:
+    def transition(article_id: str, user: Editor, if_match: IfMatch = None) -> ArticleDetail:
         with session_scope() as session:
             article = _edit(lambda: call(ArticleStore(session), article_id, user.username, if_match))
             return _detail(article, _stats_of(session, article_id))
@@ -170,27 +239,26 @@ def _lines(snap: dict[str, Any]) -> list[str]:
 
 
 @router.get("/api/articles/{article_id}/versions")
-def versions(article_id: str, user: Reader) -> list[dict[str, Any]]:
+def versions(article_id: str, user: Reader) -> list[ArticleVersionEntry]:
     """Newest first, each with its diff against the version before it."""
     with session_scope() as session:
         rows = ArticleStore(session).versions(article_id)
         if not rows:
             raise HTTPException(404, f"No article with id {article_id!r}.")
-        out: list[dict[str, Any]] = []
+        out: list[ArticleVersionEntry] = []
         previous: list[str] = []
         for row in rows:
             current = _lines(row.snapshot)
             diff = difflib.unified_diff(previous, current, f"version {row.version - 1}", f"version {row.version}",
                                         lineterm="")
-            out.append({"version": row.version, "note": row.note, "author": row.author,
-                        "created_at": row.created_at.isoformat() + "Z", "snapshot": row.snapshot,
-                        "diff": "\n".join(diff)})
+            out.append(ArticleVersionEntry(version=row.version, note=row.note, author=row.author,
+                                           created_at=row.created_at, snapshot=row.snapshot, diff="\n".join(diff)))
             previous = current
         return out[::-1]
 
 
 @router.post("/api/articles/{article_id}/versions/{version}/restore")
-def restore(article_id: str, version: RowId, user: Editor) -> dict[str, Any]:
+def restore(article_id: str, version: RowId, user: Editor) -> ArticleDetail:
     """The old text comes back as a draft to review and publish; nothing changes for customers yet."""
     with session_scope() as session:
         article = _edit(lambda: ArticleStore(session).restore(article_id, version, author=user.username))
@@ -198,14 +266,14 @@ def restore(article_id: str, version: RowId, user: Editor) -> dict[str, Any]:
 
 
 @router.post("/api/articles/preview")
-def preview(body: Preview, user: Editor) -> dict[str, str]:
-    return {"html": render(body.body)}
+def preview(body: Preview, user: Editor) -> PreviewHtml:
+    return PreviewHtml(html=render(body.body))
 
 
 @router.get("/api/search")
 async def test_question(
     request: Request, user: Reader, q: Annotated[str, Query(min_length=1, max_length=1000)],
-) -> dict[str, Any]:
+) -> QuestionTrial:
     """What the bot would do with this question now: answer (which article, how sure) or hand over."""
     if not q.strip():
         raise HTTPException(422, "q: ask a question with some words in it")
@@ -213,14 +281,14 @@ async def test_question(
     result = await run_in_threadpool(knowledge.search, q)
     decision = request.app.state.chat.router.decide(Turn(result, text=q, sentiment=sentiment(q)))
     best = result.best if result.sure else None  # the article a sure answer quotes
-    return {
-        "query": q,
-        "action": decision.action,
-        "reasons": decision.reasons,
-        "team": decision.team if decision.action != "answer" else None,
-        "confidence": round(result.confidence, 4),
-        "sure": result.sure,
-        "answer": {"article_id": best.article_id, "title": best.title, "passage": best.passage} if best else None,
-        "hits": [{"article_id": h.article_id, "title": h.title, "kind": h.kind, "score": round(h.score, 4),
-                  "matched": h.matched} for h in result.hits],
-    }
+    return QuestionTrial(
+        query=q,
+        action=decision.action,
+        reasons=decision.reasons,
+        team=decision.team if decision.action != "answer" else None,
+        confidence=round(result.confidence, 4),
+        sure=result.sure,
+        answer=TrialAnswer(article_id=best.article_id, title=best.title, passage=best.passage) if best else None,
+        hits=[TrialHit(article_id=h.article_id, title=h.title, kind=h.kind, score=round(h.score, 4),
+                        matched=h.matched) for h in result.hits],
+    )

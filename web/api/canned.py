@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select
@@ -13,6 +11,7 @@ from candor.db import session_scope
 from routing.models import CannedResponse
 from routing.staff import User
 from web.api.staff import Agent, RowId, visible_teams
+from web.schemas import UtcDatetime
 
 router = APIRouter(prefix="/api/canned-responses", tags=["agent"])
 
@@ -31,9 +30,18 @@ class CannedIn(BaseModel):
         return value.strip()
 
 
-def public(canned: CannedResponse) -> dict[str, Any]:
-    return {"id": canned.id, "title": canned.title, "body": canned.body, "team": canned.team,
-            "updated_by": canned.updated_by, "updated_at": canned.updated_at.isoformat() + "Z"}
+class CannedOut(BaseModel):
+    id: int
+    title: str
+    body: str
+    team: str | None = Field(description="None: shared by every team")
+    updated_by: str
+    updated_at: UtcDatetime
+
+
+def public(canned: CannedResponse) -> CannedOut:
+    return CannedOut(id=canned.id, title=canned.title, body=canned.body, team=canned.team,
+                     updated_by=canned.updated_by, updated_at=canned.updated_at)
 
 
 def _load(session: Session, canned_id: int, user: User) -> CannedResponse:
@@ -45,7 +53,7 @@ def _load(session: Session, canned_id: int, user: User) -> CannedResponse:
 
 
 @router.get("")
-def list_canned(user: Agent) -> list[dict[str, Any]]:
+def list_canned(user: Agent) -> list[CannedOut]:
     """Shared ones (no team) and those of the caller's teams, by title."""
     query = select(CannedResponse).order_by(CannedResponse.title)
     teams = visible_teams(user)
@@ -64,7 +72,7 @@ def _check_team(team: str | None, user: User) -> None:
 
 
 @router.post("", status_code=201)
-def create_canned(body: CannedIn, user: Agent) -> dict[str, Any]:
+def create_canned(body: CannedIn, user: Agent) -> CannedOut:
     _check_team(body.team, user)
     with session_scope() as session:
         canned = CannedResponse(**body.model_dump(), updated_by=user.username)
@@ -74,7 +82,7 @@ def create_canned(body: CannedIn, user: Agent) -> dict[str, Any]:
 
 
 @router.put("/{canned_id}")
-def update_canned(canned_id: RowId, body: CannedIn, user: Agent) -> dict[str, Any]:
+def update_canned(canned_id: RowId, body: CannedIn, user: Agent) -> CannedOut:
     with session_scope() as session:
         canned = _load(session, canned_id, user)  # another team's looks like none (404) first
         _check_team(body.team, user)

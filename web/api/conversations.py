@@ -24,6 +24,7 @@ from touchpoints.status import ConversationStatus
 from web.chat import ChatService, ConversationClosed, KeyReused, public_message
 from web.live import LiveHub
 from web.rate_limits import per_ip
+from web.schemas import UtcDatetime
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
 
@@ -52,6 +53,60 @@ class CustomerMessage(BaseModel):
         return value
 
 
+class ConversationCreated(BaseModel):
+    id: str
+    token: str = Field(description="Send as 'Authorization: Bearer <token>' on every later call")
+
+
+class _Stored(BaseModel):
+    # Parts of a stored reply: keys the bot adds beyond these are passed on, never dropped.
+    model_config = ConfigDict(extra="allow")
+
+
+class MessageSource(_Stored):
+    article_id: str
+    title: str
+    url: str | None = Field(default=None, description="Absent when the article has no page")
+
+
+class MessageButton(_Stored):
+    title: str
+    payload: str = Field(description="Send it back as the message text to choose this button")
+
+
+class ChatMessage(BaseModel):
+    seq: int = Field(description="Order in the conversation; an event stream resumes after it")
+    sender: str = Field(description="customer, bot or agent")
+    text: str
+    created_at: UtcDatetime
+    sources: list[MessageSource]
+    buttons: list[MessageButton]
+    details: dict[str, Any] = Field(description="Structured transparency: cost breakdown, fit, …")
+
+
+class TurnReply(BaseModel):
+    messages: list[ChatMessage] = Field(description="The replies to this message, in order")
+    status: str = Field(description="bot, queued, agent or closed")
+
+
+class RatingSaved(BaseModel):
+    ok: bool
+    score: int
+
+
+class QueuePlace(BaseModel):
+    position: int = Field(description="1 when next in line")
+    wait_minutes: int
+    team: str
+
+
+class Transcript(BaseModel):
+    id: str
+    status: str = Field(description="bot, queued, agent or closed")
+    queue: QueuePlace | None = Field(description="While queued: the place in line and the expected wait")
+    messages: list[ChatMessage]
+
+
 def chat_service(request: Request) -> ChatService:
     chat: ChatService = request.app.state.chat  # Starlette's app state is untyped
     return chat
@@ -72,13 +127,14 @@ def customer_conversation(
 
 
 @router.post("", status_code=201, dependencies=[Depends(per_ip)])
-def create_conversation(body: NewConversation | None = None) -> dict[str, str]:
+def create_conversation(body: NewConversation | None = None) -> ConversationCreated:
     with session_scope() as session:
         conversation, token = conversations.create(session, body.attributes if body else None)
-        return {"id": conversation.id, "token": token}
+        return ConversationCreated(id=conversation.id, token=token)
 
 
-@router.post("/{conversation_id}/messages", dependencies=[Depends(per_ip)])
+@router.post("/{conversation_id}/messages", dependencies=[Depends(per_ip)], response_model=TurnReply,
+             response_model_exclude_unset=True)
 def send_message(
     request: Request,
     body: CustomerMessage,
@@ -89,7 +145,7 @@ def send_message(
         max_length=200, pattern=r"^[\x21-\x7e]+$",
         description="Any unique string (e.g. a UUID) per message: a repeat with the same key is answered "
                     "with the first reply and not processed again.")] = None,
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # web.chat's messages, described (and kept key for key) by TurnReply
     # Counted after the token check, so nobody can use up another customer's allowance.
     request.app.state.rate_limits.hit("conversation", conversation.id)
     try:
@@ -114,19 +170,19 @@ def rate(
     body: Rating,
     conversation: Annotated[Conversation, Depends(customer_conversation)],
     chat: Annotated[ChatService, Depends(chat_service)],
-) -> dict[str, Any]:
+) -> RatingSaved:
     # A comment is customer text like any message: masked before it is stored.
     comment = redact(body.comment, chat.redact_kinds) if body.comment else body.comment
     with session_scope() as session:
         log.record(session, conversation.id, "rating", score=body.score, comment=comment, source="api")
-    return {"ok": True, "score": body.score}
+    return RatingSaved(ok=True, score=body.score)
 
 
-@router.get("/{conversation_id}")
+@router.get("/{conversation_id}", response_model=Transcript, response_model_exclude_unset=True)
 def get_conversation(
     conversation: Annotated[Conversation, Depends(customer_conversation)],
     chat: Annotated[ChatService, Depends(chat_service)],
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # described (and kept key for key) by Transcript
     with session_scope() as session:
         messages = conversations.transcript(session, conversation.id)
         current = session.get_one(Conversation, conversation.id)
@@ -158,7 +214,12 @@ def _news(conversation_id: str, after: int, router: Router) -> tuple[list[dict[s
         return [public_message(m) for m in messages], status
 
 
-@router.get("/{conversation_id}/events")
+STREAM_DOC = ("Server-Sent Events: `message` (data: a ChatMessage as JSON, id: its seq), `status` (data: "
+              "{status, queue} as in the transcript) and `error` (data: {detail}) while the database is away")
+
+
+@router.get("/{conversation_id}/events", response_class=EventSourceResponse, responses={
+    200: {"description": STREAM_DOC, "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def conversation_events(
     request: Request,
     conversation: Annotated[Conversation, Depends(customer_conversation)],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -27,12 +27,17 @@ class Erase(BaseModel):
         return value
 
 
+class Erased(BaseModel):
+    conversations: int = Field(description="Conversations erased")
+    deleted: dict[str, int] = Field(description="Rows deleted per table")
+
+
 @router.post("/erase")
-def erase_customer(body: Erase, request: Request, user: Annotated[User, Depends(require("admin"))]) -> dict[str, Any]:
+def erase_customer(body: Erase, request: Request, user: Annotated[User, Depends(require("admin"))]) -> Erased:
     with session_scope() as session:
         ids = conversations_of(session, body.customer)
         if not ids:
             raise HTTPException(404, f"No conversations found for {body.customer!r}; nothing erased.")
         counts = erase(session, ids, tracker_url(request.app.state.settings))
     scrub_files(request.app.state.settings, ids)
-    return {"conversations": len(ids), "deleted": counts}
+    return Erased(conversations=len(ids), deleted=counts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,26 +30,45 @@ class Login(BaseModel):
     cookie: bool = False
 
 
+class SignedIn(BaseModel):
+    """An API client gets ``token`` (send it as a bearer token); a page gets a cookie and ``csrf``."""
+
+    role: str
+    token: str | None = Field(default=None, description="Only when signing in without a cookie")
+    csrf: str | None = Field(default=None, description="Only with the cookie: send it as X-CSRF-Token")
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    teams: list[str]
+    csrf: str = Field(description="Send as X-CSRF-Token on changes when signed in with the cookie")
+
+
+class SignedOut(BaseModel):
+    ok: bool
+
+
 def csrf_token(request: Request, session_token: str) -> str:
     """Bound to the session: a page proves it can read /api/auth/me, which another site cannot."""
     key = request.app.state.settings.secret_key.encode()
     return hmac.new(key, session_token.encode(), hashlib.sha256).hexdigest()
 
 
-@router.post("/login", dependencies=[Depends(per_login)])
-def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
+@router.post("/login", dependencies=[Depends(per_login)], response_model_exclude_unset=True)
+def login(body: Login, request: Request, response: Response) -> SignedIn:
     with session_scope() as session:
         result = staff.login(session, body.username, body.password)
         if result is None:
             raise HTTPException(401, "Wrong username or password.")
         user, token = result
         if not body.cookie:
-            return {"token": token, "role": user.role}
+            return SignedIn(token=token, role=user.role)
     response.set_cookie(
         COOKIE, token, max_age=int(TOKEN_LIFETIME.total_seconds()), httponly=True, samesite="strict",
         secure=request.url.scheme == "https", path="/",
     )
-    return {"role": user.role, "csrf": csrf_token(request, token)}
+    return SignedIn(role=user.role, csrf=csrf_token(request, token))
 
 
 def _credentials(
@@ -80,16 +99,16 @@ def current_user(token: Annotated[str, Depends(_credentials)]) -> User:
 
 @router.get("/me")
 def me(user: Annotated[User, Depends(current_user)], token: Annotated[str, Depends(_credentials)],
-       request: Request) -> dict[str, Any]:
-    return {"username": user.username, "role": user.role, "teams": user.teams, "csrf": csrf_token(request, token)}
+       request: Request) -> Me:
+    return Me(username=user.username, role=user.role, teams=user.teams, csrf=csrf_token(request, token))
 
 
 @router.post("/logout")
-def logout(token: Annotated[str, Depends(_credentials)], response: Response) -> dict[str, bool]:
+def logout(token: Annotated[str, Depends(_credentials)], response: Response) -> SignedOut:
     with session_scope() as session:
         staff.logout(session, token)
     response.delete_cookie(COOKIE, path="/")
-    return {"ok": True}
+    return SignedOut(ok=True)
 
 
 def require(*roles: str) -> Callable[..., User]:
