@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from candor.bench_analytics import bench_analytics
 from candor.cli_touchpoints import erase, report, touchpoints_app
 from candor.settings import get_settings
 
@@ -34,6 +35,7 @@ bench_app = typer.Typer(help="Benchmarks that compare against a baseline in the 
 app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
+bench_app.command("analytics")(bench_analytics)
 app.add_typer(user_app, name="user")
 app.add_typer(touchpoints_app, name="touchpoints")
 app.command("report")(report)

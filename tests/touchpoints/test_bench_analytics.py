@@ -1,0 +1,55 @@
+"""`candor bench analytics`: its arithmetic, and that the data it writes is what the reads expect."""
+
+import random
+from datetime import datetime
+
+import pytest
+
+from candor.bench_analytics import conversation_rows, generate, median_time, run, versus_floor
+
+pytestmark = pytest.mark.unit
+
+
+def test_median_time_and_the_ratio_to_the_floor():
+    ticks = iter([0.0, 1.0, 1.0, 4.0, 4.0, 6.0])   # three calls taking 1, 3 and 2 seconds
+
+    import candor.bench_analytics as bench
+    real = bench.time.perf_counter
+    bench.time.perf_counter = lambda: next(ticks)
+    try:
+        assert median_time(lambda: 7, 3) == (2.0, 7)
+    finally:
+        bench.time.perf_counter = real
+    assert versus_floor(0.5, 0.25) == "2.0x" and versus_floor(0.25, 0.25) == "1.0x"
+    assert versus_floor(1.0, 0.0) == "–"
+
+
+def test_each_conversation_is_schema_true():
+    rows = list(conversation_rows(200, random.Random(4), datetime(2026, 1, 1), 30))
+    assert all(4 <= len(r["messages"]) <= 8 and 4 <= len(r["events"]) <= 9 for r in rows)
+    for r in rows:
+        [touchpoint] = r["touchpoints"]
+        assert touchpoint["escalated"] == bool(r["agent_claims"]) == bool(r["touchpoint_reasons"])
+        assert sorted(x["reason"] for x in r["touchpoint_reasons"]) == touchpoint["escalation_reasons"]
+        assert touchpoint["articles"] == sorted({u["article_id"] for u in r["article_uses"]})
+        assert touchpoint["started_at"] <= touchpoint["last_activity_at"]
+    # Seeded: the same seed gives the same data.
+    again = list(conversation_rows(200, random.Random(4), datetime(2026, 1, 1), 30))
+    assert [r["touchpoints"][0]["conversation_id"] for r in again] == [r["touchpoints"][0]["conversation_id"]
+                                                                        for r in rows]
+
+
+def test_a_small_run_reads_what_it_generated(tmp_path):
+    from candor.db import get_engine
+    from candor.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    upgrade(url)
+    now = datetime(2026, 11, 30)
+    counts = generate(get_engine(url), 300, seed=2, now=now, days=60)
+    assert counts["conversations"] == counts["touchpoints"] == 300
+    timings = {t.read: t for t in run(url, now, repeats=1)}
+    assert timings["summary, all time"].rows == 300 == timings["CSV export, all time"].rows
+    assert timings["change check (pending)"].rows == 0      # loaded scored: nothing to do
+    assert 0 < timings["summary, last 30 days"].rows == timings["CSV export, last 30 days"].rows < 300
+    assert all(t.seconds >= 0 for t in timings.values())
