@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import knowledge.models  # noqa: F401  (registers the tables on Base.metadata)
+import conversations.outbox  # noqa: F401  (registers the tables on Base.metadata)
+import knowledge.models  # noqa: F401
 import routing.models
 import routing.staff  # noqa: F401
 import touchpoints.models  # noqa: F401
