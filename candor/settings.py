@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -80,6 +80,17 @@ class Settings(BaseSettings):
     # workers); this is how often they look again anyway, in case a wake-up was lost.
     live_fallback_s: float = Field(default=5.0, gt=0, le=300)
 
+    # Outbound e-mail (follow-up acknowledgements and replies, transcripts), queued in the database
+    # and sent by the web app. No host: mails stay queued and /healthz says they are held.
+    # TLS: "tls" from the first byte (port 465), "starttls" upgrades (port 587), "none" only to a
+    # relay on this machine or a trusted network; credentials are refused without TLS.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = ""
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
@@ -94,6 +105,8 @@ class Settings(BaseSettings):
             problems = production_problems(self)
             if problems:
                 raise ValueError("Production mode needs: " + " ".join(problems))
+        if problems := smtp_problems(self):
+            raise ValueError("Outbound e-mail needs: " + " ".join(problems))
         if not self.secret_key:
             self.secret_key = secrets.token_urlsafe(32)
         return self
@@ -107,6 +120,8 @@ class Settings(BaseSettings):
             if value is None:
                 continue
             variable = info.validation_alias if isinstance(info.validation_alias, str) else f"CANDOR_{name.upper()}"
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
             env[variable] = json.dumps(value) if isinstance(value, list) else str(value)
         return env
 
@@ -165,6 +180,21 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append("DATABASE_URL pointing at PostgreSQL (postgresql+psycopg://user:password@host/db).")
     if not settings.redis_url.startswith(("redis://", "rediss://")):
         problems.append("CANDOR_REDIS_URL pointing at Redis (redis://host:6379/0).")
+    return problems
+
+
+def smtp_problems(settings: Settings) -> list[str]:
+    """What the SMTP settings cannot work with, each as an instruction (nothing when mail is off)."""
+    if not settings.smtp_host:
+        return []
+    problems = []
+    if "@" not in settings.smtp_from:
+        problems.append("CANDOR_SMTP_FROM set to the address mails come from (support@example.com).")
+    password = settings.smtp_password.get_secret_value()
+    if bool(settings.smtp_username) != bool(password):
+        problems.append("CANDOR_SMTP_USERNAME and CANDOR_SMTP_PASSWORD set together (or neither).")
+    if password and settings.smtp_tls == "none":
+        problems.append("CANDOR_SMTP_TLS=starttls or tls: a password is never sent over an unencrypted connection.")
     return problems
 
 
