@@ -19,9 +19,8 @@ def rasa_env() -> dict[str, str]:
 
 
 def bot_inputs(root: Path) -> list[Path]:
-    files = [root / "config.yml"]
-    for folder in ("domain", "bot/data"):
-        files += sorted(p for p in (root / folder).rglob("*.yml") if p.is_file())
+    files = [root / "config.yml", root / "domain.yml"]
+    files += sorted(p for p in (root / "bot" / "data").rglob("*.yml") if p.is_file())
     return files
 
 
@@ -52,7 +51,7 @@ def ensure_model(settings: Settings, force: bool = False, echo: Callable[[str], 
     command = [
         str(rasa_bin(settings)), "train",
         "--config", str(root / "config.yml"),
-        "--domain", str(root / "domain"),
+        "--domain", str(root / "domain.yml"),
         "--data", str(root / "bot" / "data"),
         "--out", str(settings.models_dir),
         "--fixed-model-name", target.name.removesuffix(".tar.gz"),

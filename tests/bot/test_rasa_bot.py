@@ -19,7 +19,7 @@ def rasa(*args: str, cwd) -> subprocess.CompletedProcess:
 
 def test_training_data_validates_without_warnings():
     root = get_settings().root
-    result = rasa("data", "validate", "--domain", "domain", "--data", "bot/data", "--config",
+    result = rasa("data", "validate", "--domain", "domain.yml", "--data", "bot/data", "--config",
                   "config.yml", "--fail-on-warnings", cwd=root)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     warnings = [line for line in (result.stdout + result.stderr).splitlines() if "UserWarning" in line]
