@@ -112,6 +112,7 @@ def user_add(
     role: Annotated[str, typer.Option(help="agent, editor or admin.")],
     team: Annotated[list[str] | None, typer.Option(help="Team(s) an agent works for; repeat.")] = None,
     password: Annotated[str | None, typer.Option(help="Prompted for when omitted.")] = None,
+    capacity: Annotated[int, typer.Option(help="Conversations an agent is given at once by auto-assignment.")] = 3,
 ) -> None:
     """Create a staff account."""
     from candor.db import session_scope
@@ -123,7 +124,7 @@ def user_add(
     upgrade()
     try:
         with session_scope() as session:
-            add_user(session, name, password, role, team or [])
+            add_user(session, name, password, role, team or [], capacity)
     except StaffError as error:
         err.print(f"[red]Cannot add {name}: {error}.[/red]")
         raise typer.Exit(2) from error

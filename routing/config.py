@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -51,6 +53,29 @@ class Customers(BaseModel):
     high_value: HighValue | None = HighValue()
 
 
+AssignmentMode = Literal["manual", "round_robin", "least_loaded"]
+
+
+class Assignment(BaseModel):
+    """How a team's escalations reach agents: claimed by hand from the queue, or given to an
+    online agent with room (the one whose last assignment is oldest, or who holds the fewest)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: AssignmentMode = "manual"
+    teams: dict[str, AssignmentMode] = {}
+    # An online agent whose console has not called for this long counts as away: no new
+    # conversations until it calls again (their own stay theirs).
+    away_after_seconds: float = Field(120.0, ge=10)
+
+    def mode(self, team: str) -> AssignmentMode:
+        return self.teams.get(team, self.default)
+
+    @property
+    def away_after(self) -> timedelta:
+        return timedelta(seconds=self.away_after_seconds)
+
+
 class PolicyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -70,6 +95,7 @@ class PolicyConfig(BaseModel):
     default_priority: int = Field(3, ge=1, le=5)
     sla_minutes: dict[int, int] = {1: 5, 2: 10, 3: 15, 4: 30, 5: 60}
     sla_check_seconds: float = Field(30.0, gt=0)
+    assignment: Assignment = Assignment()
 
     @model_validator(mode="after")
     def _priorities_in_range(self) -> PolicyConfig:

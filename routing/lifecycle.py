@@ -37,3 +37,12 @@ def check(escalation_id: int, old: str, new: EscalationStatus) -> EscalationStat
 def sources(new: EscalationStatus) -> list[EscalationStatus]:
     """The statuses a conditional UPDATE to ``new`` may start from (its WHERE clause)."""
     return [old for old, targets in ESCALATION_MOVES.items() if new in targets]
+
+
+class Presence(StrEnum):
+    """An agent's presence as they set it. An online agent whose console has been silent longer
+    than ``agent_away_after_s`` counts as away (routing/presence.py) until it calls again."""
+
+    ONLINE = "online"    # takes new conversations (auto-assignment), keeps their own
+    AWAY = "away"        # keeps their conversations, gets no new ones
+    OFFLINE = "offline"  # their conversations go back to the queue

@@ -176,9 +176,14 @@ def claim(session: Session, escalation_id: int, agent: str) -> Escalation:
         .where(Escalation.id == escalation_id, Escalation.status.in_(sources(EscalationStatus.CLAIMED)))
         .values(status=EscalationStatus.CLAIMED, claimed_by=agent, claimed_at=utcnow())
     ))
-    escalation = session.get(Escalation, escalation_id, populate_existing=True) if changed == 1 else None
-    if escalation is None:
+    if changed != 1:
         raise ClaimConflict(f"Escalation {escalation_id} is already claimed or closed.")
+    return claimed(session, escalation_id, agent)
+
+
+def claimed(session: Session, escalation_id: int, agent: str) -> Escalation:
+    """After a conditional UPDATE made ``agent`` its owner: recorded, and the conversation is theirs."""
+    escalation = session.get_one(Escalation, escalation_id, populate_existing=True)
     _record(session, escalation, EscalationStatus.QUEUED, EscalationStatus.CLAIMED, agent)
     conversation = session.get_one(Conversation, escalation.conversation_id)
     if conversation.status != ConversationStatus.AGENT:

@@ -12,8 +12,12 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from candor.db import Base, utcnow
+from routing.lifecycle import Presence
+from touchpoints.status import status_column_type
 
 ROLES = ("agent", "editor", "admin")
+DEFAULT_CAPACITY = 3  # conversations an agent holds at once, unless set per user
+MAX_CAPACITY = 50
 TOKEN_LIFETIME = timedelta(hours=12)
 _hasher = PasswordHasher()
 
@@ -27,6 +31,12 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     teams: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Auto-assignment gives an online agent at most this many conversations at once.
+    capacity: Mapped[int] = mapped_column(Integer, default=DEFAULT_CAPACITY, server_default=str(DEFAULT_CAPACITY))
+    # As the agent set it; routing/presence.py reads it together with last_seen_at.
+    presence: Mapped[Presence] = mapped_column(status_column_type(Presence), default=Presence.OFFLINE,
+                                               server_default=Presence.OFFLINE.value)
+    last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)  # the console's last call
 
 
 class StaffToken(Base):
@@ -43,14 +53,18 @@ class StaffError(ValueError):
     pass
 
 
-def add_user(session: Session, username: str, password: str, role: str, teams: list[str] | None = None) -> User:
+def add_user(session: Session, username: str, password: str, role: str, teams: list[str] | None = None,
+             capacity: int = DEFAULT_CAPACITY) -> User:
     if role not in ROLES:
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise StaffError(f"capacity must be between 1 and {MAX_CAPACITY} conversations at once")
     if len(password) < 8:
         raise StaffError("password must be at least 8 characters")
     if session.scalar(select(User).where(User.username == username)):
         raise StaffError(f"user {username!r} already exists")
-    user = User(username=username, password_hash=_hasher.hash(password), role=role, teams=teams or [])
+    user = User(username=username, password_hash=_hasher.hash(password), role=role, teams=teams or [],
+                capacity=capacity)
     session.add(user)
     session.flush()
     return user
