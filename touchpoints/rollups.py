@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import Date, cast, delete, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -100,19 +100,33 @@ def forgotten_days(session: Session) -> set[date]:
     return {started_at.date() for _, started_at in rows}
 
 
+def _day(session: Session, moment: Any) -> Any:
+    """The calendar day of a stored (naive UTC) time, as the Date column stores it on each database."""
+    return func.date(moment) if session.get_bind().dialect.name == "sqlite" else cast(moment, Date)
+
+
 def rebuild(session: Session) -> int:
-    """Every day's rollups from scratch (after a restore, or to check the incremental ones)."""
+    """Every day's rollups from scratch, one grouped statement per table (after a restore, or to
+    check the incremental upkeep); returns the number of days with touchpoints."""
     for table in (TouchpointDaily, TouchpointReasonDaily, ArticleDaily):
         session.execute(delete(table))
-    first = [d for d in (session.scalar(select(func.min(Touchpoint.started_at))),
-                         session.scalar(select(func.min(ArticleUse.at)))) if d is not None]
-    last = [d for d in (session.scalar(select(func.max(Touchpoint.started_at))),
-                        session.scalar(select(func.max(ArticleUse.at)))) if d is not None]
-    if not first:
-        return 0
-    day, end = min(first).date(), max(last).date()
-    days = []
-    while day <= end:
-        days.append(day)
-        day += timedelta(days=1)
-    return recount(session, days)
+    day = _day(session, Touchpoint.started_at)
+    session.execute(insert(TouchpointDaily).from_select(
+        ["day", "stage", "resolution", "escalated", "satisfaction_predicted", "conversations",
+         "satisfaction_sum", "experience_sum"],
+        select(day, Touchpoint.stage, Touchpoint.resolution, Touchpoint.escalated, Touchpoint.satisfaction_predicted,
+               func.count(), func.sum(Touchpoint.satisfaction), func.sum(Touchpoint.experience_score))
+        .group_by(day, Touchpoint.stage, Touchpoint.resolution, Touchpoint.escalated,
+                  Touchpoint.satisfaction_predicted)))
+    session.execute(insert(TouchpointReasonDaily).from_select(
+        ["day", "reason", "conversations"],
+        select(day, TouchpointReason.reason, func.count())
+        .join(Touchpoint, Touchpoint.conversation_id == TouchpointReason.conversation_id)
+        .group_by(day, TouchpointReason.reason)))
+    used_on = _day(session, ArticleUse.at)
+    session.execute(insert(ArticleDaily).from_select(
+        ["day", "article_id", "used", "helpful", "unhelpful", "escalations_after"],
+        select(used_on, ArticleUse.article_id, func.sum(ArticleUse.used), func.sum(ArticleUse.helpful),
+               func.sum(ArticleUse.unhelpful), func.sum(ArticleUse.escalations_after))
+        .group_by(used_on, ArticleUse.article_id)))
+    return session.scalar(select(func.count(func.distinct(TouchpointDaily.day)))) or 0
