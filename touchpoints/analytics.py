@@ -10,15 +10,13 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from knowledge.models import Article
-from touchpoints import rollups
-from touchpoints.gaps import cluster_questions
+from touchpoints import gap_store, rollups
 from touchpoints.journey import STAGES
-from touchpoints.models import AgentClaim, ArticleDaily, Event, Touchpoint, TouchpointDaily, TouchpointReasonDaily
+from touchpoints.models import AgentClaim, ArticleDaily, Touchpoint, TouchpointDaily, TouchpointReasonDaily
 
 Query = Select[*tuple[Any, ...]]
 CONTAINED = ("answered_confirmed", "answered_unconfirmed", "not_a_fit")  # no person needed
@@ -206,18 +204,24 @@ def touchpoint_page(session: Session, since: datetime | None = None, until: date
 
 
 def export_rows(session: Session, since: datetime | None = None, until: datetime | None = None,
-                batch: int = 2000) -> Iterator[dict[str, Any]]:
-    """Every touchpoint in the window, oldest first, streamed: a server-side cursor on PostgreSQL,
-    ``batch`` rows in memory at a time."""
-    columns = [getattr(Touchpoint, name) for name in EXPORT_COLUMNS]
-    query = select(*columns).order_by(Touchpoint.started_at, Touchpoint.conversation_id)
+                batch: int = 5000) -> Iterator[list[Any]]:
+    """Every touchpoint in the window as CSV values in EXPORT_COLUMNS order, oldest first, streamed:
+    a server-side cursor on PostgreSQL, ``batch`` rows in memory at a time."""
+    query = select(*(getattr(Touchpoint, name) for name in EXPORT_COLUMNS)).order_by(
+        Touchpoint.started_at, Touchpoint.conversation_id)
     if since:
         query = query.where(Touchpoint.started_at >= since)
     if until:
         query = query.where(Touchpoint.started_at < until)
-    result = session.execute(query.execution_options(yield_per=batch))
-    for row in result:
-        yield export_row(row._asdict())
+    started, last, reasons, articles = (EXPORT_COLUMNS.index(name) for name in (
+        "started_at", "last_activity_at", "escalation_reasons", "articles"))
+    for row in session.execute(query.execution_options(yield_per=batch)).tuples():
+        values = list(row)
+        values[started] = values[started].isoformat() + "Z"
+        values[last] = values[last].isoformat() + "Z"
+        values[reasons] = ";".join(values[reasons] or [])
+        values[articles] = ";".join(values[articles] or [])
+        yield values
 
 
 def export_row(t: Any) -> dict[str, Any]:
@@ -231,27 +235,8 @@ def export_row(t: Any) -> dict[str, Any]:
     return row
 
 
-def unanswered_questions(session: Session, since: datetime | None = None) -> list[str]:
-    """What customers asked when the bot was unsure, or when its answer was marked unhelpful."""
-    query = select(Event.conversation_id, Event.kind, Event.data).where(
-        Event.kind.in_(["unsure", "answer", "feedback"])).order_by(Event.id)
-    if since:
-        query = query.where(Event.created_at >= since)
-    questions: list[str] = []
-    last_question: dict[str, str | None] = {}
-    for conversation_id, kind, data in session.execute(query).tuples():
-        data = data or {}
-        if kind == "unsure" and data.get("question"):
-            questions.append(data["question"])
-        elif kind == "answer":
-            last_question[conversation_id] = data.get("question")
-        elif kind == "feedback" and not data.get("helpful") and (asked := last_question.get(conversation_id)):
-            questions.append(asked)
-            del last_question[conversation_id]
-    return questions
-
-
-def content_gaps(session: Session, encode: Callable[[list[str]], np.ndarray], since: datetime | None = None,
+def content_gaps(session: Session, since: datetime | None = None, until: datetime | None = None,
                  limit: int = 20) -> list[dict[str, Any]]:
-    gaps = cluster_questions(unanswered_questions(session, since), encode)
-    return [{"representative": g.representative, "size": g.size, "questions": g.questions[:10]} for g in gaps[:limit]]
+    """Open gaps with questions in the window, largest first: a query on the gaps the background
+    job keeps (touchpoints.gap_store), never an encoding."""
+    return gap_store.read_gaps(session, since, until, limit)

@@ -25,7 +25,7 @@ from routing.staff import User
 from touchpoints import analytics
 from touchpoints.models import Event, Touchpoint, TouchpointDirty
 from web.api.staff import require
-from web.knowledge import live_knowledge
+from web.knowledge import settle_gaps
 
 router = APIRouter(tags=["analytics"])
 Analyst = Annotated[User, Depends(require("editor", "admin"))]
@@ -178,19 +178,17 @@ def touchpoint(request: Request, conversation_id: str, user: Analyst) -> Touchpo
 async def summary(request: Request, user: Analyst, since: Since = None, until: Until = None,
                   gaps: bool = True) -> Summary:
     since, until = _window(since, until)
-    encode = None
-    if gaps:
-        knowledge = await run_in_threadpool(live_knowledge, request)
-        encode = knowledge.search_index.embedder.encode_transient
 
     def build() -> Summary:
         with session_scope() as session:
             _settle(request, session)
+            if gaps:
+                settle_gaps(request, session)
             return Summary.model_validate({
                 "since": since.isoformat() + "Z", "until": until.isoformat() + "Z" if until else None,
                 **analytics.summary(session, since, until),
                 "articles": analytics.article_performance(session, since, until),
-                "content_gaps": analytics.content_gaps(session, encode, since) if encode else [],
+                "content_gaps": analytics.content_gaps(session, since, until) if gaps else [],
                 "agents": analytics.agent_workload(session, since, until),
             })
 
@@ -200,8 +198,8 @@ async def summary(request: Request, user: Analyst, since: Since = None, until: U
 def csv_lines(since: datetime | None, until: datetime | None) -> Iterator[str]:
     """The export, a chunk of rows at a time, read through one streaming query."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=analytics.EXPORT_COLUMNS)
-    writer.writeheader()
+    writer = csv.writer(out)
+    writer.writerow(analytics.EXPORT_COLUMNS)
     with session_scope() as session:
         for n, row in enumerate(analytics.export_rows(session, since, until), start=1):
             writer.writerow(row)
