@@ -99,13 +99,15 @@ def assign(session: Session, escalation_id: int, user: User, now: datetime) -> b
     return True
 
 
-def fill(session: Session, policy: Assignment, team: str, now: datetime) -> list[int]:
+def fill(session: Session, policy: Assignment, team: str, now: datetime, skip: str | None = None) -> list[int]:
     """Assign the team's waiting escalations, most urgent first, while its agents have room.
-    Returns the escalations assigned (none under ``manual``)."""
+    Returns the escalations assigned (none under ``manual``). ``skip``: an agent who just handed
+    conversations back gets none of them again in this pass."""
     mode = policy.mode(team)
     if mode == "manual":
         return []
-    found = [c for c in candidates(session, team, now, policy.away_after) if c.load < c.user.capacity]
+    found = [c for c in candidates(session, team, now, policy.away_after)
+             if c.load < c.user.capacity and c.user.username != skip]
     waiting = [e.id for e in queue.listing(session, EscalationStatus.QUEUED, [team])]
     assigned: list[int] = []
     for escalation_id in waiting:
@@ -122,8 +124,9 @@ def fill(session: Session, policy: Assignment, team: str, now: datetime) -> list
     return assigned
 
 
-def fill_teams(session: Session, policy: Assignment, teams: Iterable[str], now: datetime) -> list[int]:
-    return [i for team in dict.fromkeys(teams) for i in fill(session, policy, team, now)]
+def fill_teams(session: Session, policy: Assignment, teams: Iterable[str], now: datetime,
+               skip: str | None = None) -> list[int]:
+    return [i for team in dict.fromkeys(teams) for i in fill(session, policy, team, now, skip)]
 
 
 def waiting_teams(session: Session) -> list[str]:

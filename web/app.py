@@ -24,6 +24,8 @@ from touchpoints.scorer import score_pending
 from touchpoints.spool import EventSpool
 from web import health
 from web.api import analytics, articles, canned, conversations, escalations, follow_ups, privacy, staff
+from web.api.agents import router as agents_router
+from web.api.handover import router as handover_router
 from web.chat import ChatService
 from web.live import LiveHub
 from web.locks import Locks, LockTimeout
@@ -176,6 +178,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversations.router)
     app.include_router(staff.router)
     app.include_router(escalations.router)
+    app.include_router(handover_router)
+    app.include_router(agents_router)
     app.include_router(follow_ups.customer_router)
     app.include_router(follow_ups.staff_router)
     app.include_router(canned.router)

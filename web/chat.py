@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from candor.db import session_scope, utcnow
 from conversations.reply import BotReply
-from routing import queue, service_level
+from routing import assignment, queue, service_level
 from routing.policy import Router
 from touchpoints import conversations, log
 from touchpoints.models import Conversation, IdempotencyKey, Message
@@ -208,6 +208,8 @@ class ChatService:
         )
         log.record(session, conversation.id, "escalated", escalation_id=escalation.id,
                    reasons=reasons, evidence=evidence or {})
+        # A team that assigns automatically gives it to an online agent with room at once.
+        assignment.fill(session, self.router.config.assignment, escalation.team, utcnow())
 
 
 def _button_title(session: Session, conversation_id: str, text: str) -> str | None:

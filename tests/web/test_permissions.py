@@ -58,6 +58,11 @@ MATRIX = {  #                                                  anon other cust a
     # Held by "agent": admins may step in (escalations.py allows it on purpose).
     "POST /api/escalations/{escalation_id}/messages":          (401, 401, 401, 200, 404, 403, 200),
     "POST /api/escalations/{escalation_id}/resolve":           (401, 401, 401, 200, 404, 403, 200),  # * held
+    "POST /api/escalations/{escalation_id}/unclaim":           (401, 401, 401, 200, 404, 403, 200),  # * held
+    "POST /api/escalations/{escalation_id}/transfer":          (401, 401, 401, 200, 404, 403, 200),  # * held
+    # Presence is the caller's own; the list shows the agents of the caller's teams.
+    "PUT /api/agents/me/presence":                             (401, 401, 401, 200, 200, 403, 200),
+    "GET /api/agents":                                         (401, 401, 401, 200, 200, 403, 200),
     "GET /api/follow-ups":                                     (401, 401, 401, 200, 200, 403, 200),
     "POST /api/follow-ups/{follow_up_id}/done":                (401, 401, 401, 200, 404, 403, 200),  # *
     "GET /api/canned-responses":                               (401, 401, 401, 200, 200, 403, 200),
@@ -98,6 +103,8 @@ BODIES = {   # valid bodies, so that an allowed principal gets 2xx; a callable f
     "POST /api/escalations/{escalation_id}/notes": {"text": "checked the account"},
     "POST /api/escalations/{escalation_id}/messages": {"text": "Hi, I'm looking into it."},
     "POST /api/escalations/{escalation_id}/resolve": {"return_to_bot": False},
+    "POST /api/escalations/{escalation_id}/transfer": {"team": OTHER_TEAM, "note": "A billing question after all."},
+    "PUT /api/agents/me/presence": {"status": "away"},
     "POST /api/canned-responses": {"title": "Hello", "body": "Hello, how can I help?"},
     "PUT /api/canned-responses/{canned_id}": {"title": "Wait", "body": "One moment.", "team": TEAM},
     "POST /api/articles": lambda ids: {"id": ids["new_article_id"], **ARTICLE},
@@ -111,6 +118,8 @@ QUERIES = {"GET /api/search": {"q": "how much is installation?"}, "GET /api/anal
 FRESH = {
     "POST /api/escalations/{escalation_id}/claim": lambda w: {"escalation_id": w.escalation()[2]},
     "POST /api/escalations/{escalation_id}/resolve": lambda w: {"escalation_id": w.escalation(claim=True)[2]},
+    "POST /api/escalations/{escalation_id}/unclaim": lambda w: {"escalation_id": w.escalation(claim=True)[2]},
+    "POST /api/escalations/{escalation_id}/transfer": lambda w: {"escalation_id": w.escalation(claim=True)[2]},
     "POST /api/follow-ups/{follow_up_id}/done": lambda w: {"follow_up_id": w.follow_up()},
     "DELETE /api/canned-responses/{canned_id}": lambda w: {"canned_id": w.canned()},
     "POST /api/articles": lambda w: {"new_article_id": w.slug()},

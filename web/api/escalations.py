@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -13,14 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
 
-from candor.db import session_scope
+from candor.db import session_scope, utcnow
 from routing import queue
 from routing.lifecycle import EscalationStatus
 from routing.models import Escalation, EscalationNote, FollowUp
 from routing.staff import User
 from touchpoints import conversations, live, log
 from touchpoints.models import Event
-from web.api.conversations import CustomerMessage
+from web.api.agents import assign_waiting, console_seen
+from web.api.conversations import ChatMessage, CustomerMessage
+from web.api.escalation_schemas import EscalationDetail, EscalationOut, NoteOut, Resolved, note, public, timeline
 from web.api.follow_ups import public as follow_up_public
 from web.api.staff import Agent, RowId, visible_teams
 from web.chat import public_message
@@ -31,22 +33,14 @@ router = APIRouter(prefix="/api/escalations", tags=["agent"])
 logger = logging.getLogger(__name__)
 
 RATING_PROMPT = "You're back with our assistant. How would you rate the help you got today?"
+# How often an open console stream counts as the console being seen (presence).
+SEEN_EVERY_S = 30.0
 RATING_BUTTONS = [{"title": str(n), "payload": f'/rate{{"rating": "{n}"}}'} for n in range(1, 6)]
 
 
 class Resolve(BaseModel):
     model_config = ConfigDict(extra="forbid")
     return_to_bot: bool = True
-
-
-def public(escalation: Escalation) -> dict[str, Any]:
-    return {
-        "id": escalation.id, "conversation_id": escalation.conversation_id, "status": escalation.status,
-        "priority": escalation.priority, "team": escalation.team, "reasons": escalation.reasons,
-        "claimed_by": escalation.claimed_by, "created_at": escalation.created_at.isoformat() + "Z",
-        "sla_due_at": escalation.sla_due_at.isoformat() + "Z",
-        "sla_breached": escalation.sla_breached_at is not None,
-    }
 
 
 def _load(session: Session, escalation_id: int, user: User) -> Escalation:
@@ -60,16 +54,22 @@ def _load(session: Session, escalation_id: int, user: User) -> Escalation:
 @router.get("")
 def list_escalations(
     user: Agent,
+    request: Request,
     status: EscalationStatus | None = None,
     mine: bool = False,
-) -> list[dict[str, Any]]:
-    """Most urgent first; ``mine=true`` lists only those the caller holds or closed."""
+) -> list[EscalationOut]:
+    """Most urgent first; ``mine=true`` lists only those the caller holds or closed. The console
+    polls this, so it also tells presence the agent's console is there."""
+    console_seen(request, user)
     with session_scope() as session:
         rows = queue.listing(session, status, visible_teams(user))
         return [public(e) for e in rows if not mine or e.claimed_by == user.username]
 
 
-@router.get("/events")
+@router.get("/events", response_class=EventSourceResponse, responses={
+    200: {"description": "Server-Sent Events: `ready` once, then `changed` (empty data) whenever the queue or "
+                         "the open conversation changes; re-read what you show.",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def console_events(
     request: Request,
     user: Agent,
@@ -88,55 +88,58 @@ async def console_events(
     hub: LiveHub = request.app.state.live
 
     async def stream() -> AsyncIterator[dict[str, str]]:
+        seen_at = utcnow()
+        await run_in_threadpool(console_seen, request, user)
         with hub.watch(*topics) as watch:
             yield {"event": "ready", "data": "{}"}  # watching from here: re-read once, then on each change
             while not await request.is_disconnected():
                 if await watch.wait(hub.fallback_s):
                     yield {"event": "changed", "data": "{}"}
+                if (utcnow() - seen_at).total_seconds() >= SEEN_EVERY_S:  # an open stream is a console there
+                    seen_at = utcnow()
+                    await run_in_threadpool(console_seen, request, user)
 
     return EventSourceResponse(stream(), ping=15)
 
 
 @router.get("/{escalation_id}")
-def get_escalation(escalation_id: RowId, user: Agent) -> dict[str, Any]:
-    """The escalation with the whole transcript, the bot's reasons and what it considered."""
+def get_escalation(escalation_id: RowId, user: Agent) -> EscalationDetail:
+    """The escalation with the whole transcript, the bot's reasons and what it considered, the
+    notes (a transfer's note among them) and the timeline of its moves."""
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
         events = session.scalars(select(Event).where(
             Event.conversation_id == escalation.conversation_id,
             Event.kind.in_(["answer", "unsure", "escalated"])).order_by(Event.id)).all()
         considered = list(dict.fromkeys(a for e in events for a in e.data.get("considered", [])))
-        return {
-            **public(escalation),
-            "transcript": [public_message(m) for m in conversations.transcript(session, escalation.conversation_id)],
-            "considered_articles": considered,
-            "evidence": [e.data.get("evidence", {}) for e in events if e.kind == "escalated"],
-            "follow_ups": [follow_up_public(f) for f in session.scalars(
+        return EscalationDetail(
+            **public(escalation).model_dump(),
+            transcript=[public_message(m) for m in conversations.transcript(session, escalation.conversation_id)],
+            considered_articles=considered,
+            evidence=[e.data.get("evidence", {}) for e in events if e.kind == "escalated"],
+            follow_ups=[follow_up_public(f) for f in session.scalars(
                 select(FollowUp).where(FollowUp.conversation_id == escalation.conversation_id))],
-            "notes": [_note(n) for n in session.scalars(
+            notes=[note(n) for n in session.scalars(
                 select(EscalationNote).where(EscalationNote.escalation_id == escalation.id)
                 .order_by(EscalationNote.id))],
-        }
-
-
-def _note(note: EscalationNote) -> dict[str, Any]:
-    return {"id": note.id, "author": note.author, "text": note.text, "created_at": note.created_at.isoformat() + "Z"}
+            timeline=timeline(session, escalation),
+        )
 
 
 @router.post("/{escalation_id}/notes", status_code=201)
-def add_note(escalation_id: RowId, body: CustomerMessage, user: Agent) -> dict[str, Any]:
+def add_note(escalation_id: RowId, body: CustomerMessage, user: Agent) -> NoteOut:
     """An internal note for colleagues; it never reaches the customer."""
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
-        note = EscalationNote(escalation_id=escalation.id, author=user.username, text=body.text)
-        session.add(note)
+        row = EscalationNote(escalation_id=escalation.id, author=user.username, text=body.text)
+        session.add(row)
         session.flush()
         log.record(session, escalation.conversation_id, "note", escalation_id=escalation.id, by=user.username)
-        return _note(note)
+        return note(row)
 
 
 @router.post("/{escalation_id}/claim")
-def claim(escalation_id: RowId, user: Agent, request: Request) -> dict[str, Any]:
+def claim(escalation_id: RowId, user: Agent, request: Request) -> EscalationOut:
     with session_scope() as session:
         _load(session, escalation_id, user)
         try:
@@ -149,18 +152,20 @@ def claim(escalation_id: RowId, user: Agent, request: Request) -> dict[str, Any]
 
 
 @router.post("/{escalation_id}/messages")
-def agent_message(escalation_id: RowId, body: CustomerMessage, user: Agent) -> dict[str, Any]:
+def agent_message(escalation_id: RowId, body: CustomerMessage, user: Agent) -> ChatMessage:
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
         if not queue.is_claimed(escalation) or (escalation.claimed_by != user.username and user.role != "admin"):
             raise HTTPException(409, "Claim this escalation before replying; it is not held by you.")
         message = conversations.append(session, escalation.conversation_id, "agent", body.text,
                                        {"agent": user.username})
-        return public_message(message)
+        return ChatMessage.model_validate(public_message(message))
 
 
 @router.post("/{escalation_id}/resolve")
-def resolve(escalation_id: RowId, body: Resolve, user: Agent, request: Request) -> dict[str, Any]:
+def resolve(escalation_id: RowId, body: Resolve, user: Agent, request: Request) -> Resolved:
+    """Closes it; the conversation goes back to the bot (with a rating prompt) or ends. The slot it
+    frees may be given the next waiting escalation (auto-assignment)."""
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
         if queue.is_claimed(escalation) and escalation.claimed_by != user.username and user.role != "admin":
@@ -172,9 +177,12 @@ def resolve(escalation_id: RowId, body: Resolve, user: Agent, request: Request) 
         if body.return_to_bot:
             conversations.append(session, conversation.id, "bot", RATING_PROMPT, {"buttons": RATING_BUTTONS})
         log.record(session, conversation.id, "resolved", by=user.username, return_to_bot=body.return_to_bot)
-        result = {**public(escalation), "conversation_status": conversation.status}
+        result = Resolved(**public(escalation).model_dump(), conversation_status=conversation.status)
+        holder = escalation.claimed_by
     if body.return_to_bot:
         _tell_rasa(request, escalation.conversation_id, "resume")
+    if holder is not None:
+        assign_waiting(request, None)
     return result
 
 
