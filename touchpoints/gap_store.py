@@ -50,12 +50,14 @@ class PassReport:
     embedded: int = 0
     new_gaps: int = 0
     reclustered: int = 0
+    searched: int = 0
     closed: int = 0
+    revision: int = 0   # the knowledge revision the open gaps were searched at
 
     @property
     def busy(self) -> bool:
         """Whether another pass straight away has work left (a full batch was taken)."""
-        return self.events >= EVENTS or self.embedded >= BATCH
+        return self.events >= EVENTS or self.embedded >= BATCH or self.searched >= CLOSE_CHECKS
 
 
 def digest(text: str) -> str:
@@ -282,16 +284,18 @@ def repair(session: Session) -> int:
     return fixed
 
 
-def close_answered(session: Session, search: Search, now: datetime) -> int:
-    """Open gaps not yet searched at the current knowledge revision, largest first: closed when the
-    search is sure and its article was published (or changed) after the gap began."""
+def close_answered(session: Session, search: Search, now: datetime) -> tuple[int, int, int]:
+    """Open gaps not yet searched at the current knowledge revision, up to CLOSE_CHECKS, largest
+    first: closed when the search is sure and its article was published (or changed) after the gap
+    began. Returns (searched, closed, revision)."""
     revision = ArticleStore(session).revision()
-    closed = 0
+    closed = searched = 0
     for gap in session.scalars(select(ContentGap).where(ContentGap.closed_at.is_(None),
                                                         ContentGap.checked_revision < revision)
                                .order_by(ContentGap.members.desc(), ContentGap.id).limit(CLOSE_CHECKS)):
         representative = session.get(GapQuestion, gap.representative_id) if gap.representative_id else None
         gap.checked_revision = revision
+        searched += 1
         if representative is None:
             continue
         result = search(representative.text)
@@ -299,7 +303,7 @@ def close_answered(session: Session, search: Search, now: datetime) -> int:
         if article is not None and article.status == "published" and article.updated_at > gap.created_at:
             gap.closed_at, gap.closed_by = now, article.id
             closed += 1
-    return closed
+    return searched, closed, revision
 
 
 def run_pass(scope: Scope, encode: Encode, search: Search | None = None, now: datetime | None = None) -> PassReport:
@@ -315,16 +319,22 @@ def run_pass(scope: Scope, encode: Encode, search: Search | None = None, now: da
             report.reclustered = recluster(session)
             progress.since_recluster = 0
         if search is not None:
-            report.closed = close_answered(session, search, now)
+            report.searched, report.closed, report.revision = close_answered(session, search, now)
     return report
 
 
 def caught_up(session: Session) -> bool:
-    """Whether every question event logged so far has been read and every question placed."""
-    newest = session.scalar(select(func.max(Event.id)).where(Event.kind.in_(KINDS))) or 0
+    """Whether every question event logged so far has been read and every question placed (two
+    lookups on primary keys from the job's cursor, cheap at any size)."""
     read = session.scalar(select(GapProgress.event_id).where(GapProgress.id == 1)) or 0
-    return read >= newest and session.scalar(
-        select(GapQuestion.id).where(GapQuestion.gap_id.is_(None)).limit(1)) is None
+    return (session.scalar(select(Event.id).where(Event.id > read, Event.kind.in_(KINDS)).limit(1)) is None
+            and session.scalar(select(GapQuestion.id).where(GapQuestion.gap_id.is_(None)).limit(1)) is None)
+
+
+def idle(session: Session, searched_revision: int) -> bool:
+    """Nothing for a pass to do: caught up, and the knowledge unchanged since the open gaps were
+    all searched (at ``searched_revision``, which the caller keeps from the last report)."""
+    return caught_up(session) and ArticleStore(session).revision() == searched_revision
 
 
 def read_gaps(session: Session, since: datetime | None = None, until: datetime | None = None,

@@ -27,6 +27,7 @@ from web.api import analytics, articles, canned, conversations, escalations, fol
 from web.api.agents import router as agents_router
 from web.api.handover import router as handover_router
 from web.chat import ChatService
+from web.knowledge import keep_content_gaps
 from web.live import LiveHub
 from web.locks import Locks, LockTimeout
 from web.rasa_client import RasaClient
@@ -124,12 +125,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start()
         watcher = asyncio.create_task(_background(router.config.sla_check_seconds, settings, locks))
         scorer = asyncio.create_task(_scorer(locks))
+        gaps = asyncio.create_task(keep_content_gaps(app.state, locks))   # web.knowledge
         app.state.scorer = True   # analytics reads wait briefly for it (web.api.analytics)
         try:
             yield
         finally:
             watcher.cancel()
             scorer.cancel()
+            gaps.cancel()
             await hub.stop()
 
     app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan)

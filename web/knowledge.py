@@ -1,21 +1,35 @@
-"""The knowledge search the web app shares between "test a question" and the analytics' content gaps."""
+"""The knowledge search the web app shares between "test a question" and the analytics' content
+gaps, and the background job that keeps the stored content gaps current (touchpoints.gap_store)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
+
+from candor.db import session_scope
+from touchpoints import gap_store
 
 if TYPE_CHECKING:
     from knowledge.live import LiveKnowledge
+    from web.locks import Locks
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
+GAPS_EVERY_S = 2.0
+# A dashboard read waits at most this long for questions logged before it to be placed: long
+# enough for the model's first load in this worker, and only ever when something is waiting.
+GAPS_SETTLE_S = 10.0
 
 
-def live_knowledge(request: Request) -> LiveKnowledge:
-    """The same live, published-only search the bot uses; the model loads on first use."""
-    state = request.app.state
+def knowledge_of(state: Any) -> LiveKnowledge:
+    """The same live, published-only search the bot uses, one per app; the model loads on first use."""
     with _lock:
         if getattr(state, "knowledge", None) is None:
             from knowledge.live import build_live_knowledge
@@ -23,3 +37,50 @@ def live_knowledge(request: Request) -> LiveKnowledge:
             state.knowledge = build_live_knowledge(state.settings)
     knowledge: LiveKnowledge = state.knowledge  # Starlette's app state is untyped
     return knowledge
+
+
+def live_knowledge(request: Request) -> LiveKnowledge:
+    return knowledge_of(request.app.state)
+
+
+async def keep_content_gaps(state: Any, locks: Locks) -> None:
+    """Every few seconds, one worker at a time: place the new unanswered questions in gaps and close
+    the gaps a newly published article answers; straight on again while a backlog lasts."""
+    state.content_gaps = True   # dashboard reads wait briefly for it (settle_gaps)
+    while True:
+        await asyncio.sleep(GAPS_EVERY_S)
+        while await run_in_threadpool(gaps_round, state, locks):
+            pass
+
+
+def gaps_round(state: Any, locks: Locks) -> bool:
+    """One pass of the gap job; returns whether work is left. The model is loaded only when
+    there is something to embed or search."""
+    try:
+        with locks.try_hold("content-gaps") as mine:
+            if not mine:
+                return False
+            with session_scope() as session:
+                if gap_store.idle(session, getattr(state, "gaps_searched_revision", -1)):
+                    return False
+            knowledge = knowledge_of(state)
+            report = gap_store.run_pass(session_scope, knowledge.search_index.embedder.encode_transient,
+                                        knowledge.search)
+            if report.added or report.removed or report.closed:
+                logger.info("Content gaps: %s", report)
+            if not report.busy:
+                state.gaps_searched_revision = report.revision
+            return report.busy
+    except Exception:   # the database, Redis or the model briefly away: the next round catches up
+        logger.exception("Content gap job failed; retrying in %.0f s", GAPS_EVERY_S)
+        return False
+
+
+def settle_gaps(request: Request, session: Session) -> None:
+    """Wait (bounded) until the gap job has placed the questions logged before this request."""
+    if not getattr(request.app.state, "content_gaps", False):
+        return
+    deadline = time.monotonic() + GAPS_SETTLE_S
+    while not gap_store.caught_up(session) and time.monotonic() < deadline:
+        session.rollback()   # a fresh snapshot on the next look
+        time.sleep(0.1)
