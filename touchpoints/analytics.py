@@ -65,18 +65,29 @@ def _days(query: Query, column: Any, days: tuple[date | None, date | None]) -> Q
     return query
 
 
-def _groups(session: Session, since: datetime | None, until: datetime | None) -> list[tuple[Any, ...]]:
-    """(day, stage, resolution, escalated, predicted, conversations, satisfaction sum, experience sum)."""
+def _groups(session: Session, since: datetime | None, until: datetime | None
+            ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The window's touchpoints counted two ways, each a few hundred rows at most, whatever the
+    number of conversations: (stage, resolution, escalated, predicted, n, satisfaction sum,
+    experience sum) and per day (day, resolution, n, experience sum)."""
     direct, days = split(since, until)
-    rows: list[tuple[Any, ...]] = []
+    groups: list[tuple[Any, ...]] = []
+    per_day: list[tuple[Any, ...]] = []
     for start, end in direct:
-        rows += [(start.date(), *row) for row in session.execute(rollups.touchpoint_groups(start, end)).tuples()]
+        for stage, resolution, escalated, predicted, n, satisfaction, experience in session.execute(
+                rollups.touchpoint_groups(start, end)).tuples():
+            groups.append((stage, resolution, escalated, predicted, n, satisfaction, experience))
+            per_day.append((start.date(), resolution, n, experience))
     if days:
-        rows += session.execute(_days(select(
-            TouchpointDaily.day, TouchpointDaily.stage, TouchpointDaily.resolution, TouchpointDaily.escalated,
-            TouchpointDaily.satisfaction_predicted, TouchpointDaily.conversations, TouchpointDaily.satisfaction_sum,
-            TouchpointDaily.experience_sum), TouchpointDaily.day, days)).tuples().all()
-    return rows
+        d = TouchpointDaily
+        groups += session.execute(_days(
+            select(d.stage, d.resolution, d.escalated, d.satisfaction_predicted, func.sum(d.conversations),
+                   func.sum(d.satisfaction_sum), func.sum(d.experience_sum))
+            .group_by(d.stage, d.resolution, d.escalated, d.satisfaction_predicted), d.day, days)).tuples().all()
+        per_day += session.execute(_days(
+            select(d.day, d.resolution, func.sum(d.conversations), func.sum(d.experience_sum))
+            .group_by(d.day, d.resolution), d.day, days)).tuples().all()
+    return groups, per_day
 
 
 def escalations_by_reason(session: Session, since: datetime | None = None,
@@ -110,10 +121,14 @@ def summary(session: Session, since: datetime | None = None, until: datetime | N
     stages: dict[str, _Tally] = {stage: _Tally() for stage in STAGES}
     days: dict[date, _Tally] = defaultdict(_Tally)
     resolutions: Counter[str] = Counter()
-    for day, stage, resolution, escalated, predicted, n, satisfaction, experience in _groups(session, since, until):
-        for tally in (total, stages.setdefault(stage, _Tally()), days[day]) + (() if predicted else (rated,)):
+    groups, per_day = _groups(session, since, until)
+    for stage, resolution, escalated, predicted, n, satisfaction, experience in groups:
+        n = int(n)
+        for tally in (total, stages.setdefault(stage, _Tally())) + (() if predicted else (rated,)):
             tally.add(resolution, escalated, n, satisfaction, experience)
         resolutions[resolution] += n
+    for day, resolution, n, experience in per_day:
+        days[day].add(resolution, False, int(n), 0.0, experience)
     return {
         "conversations": total.n,
         "containment_rate": _rate(total.contained, total.n),
