@@ -23,7 +23,7 @@ from routing.policy import Router, load_policy
 from touchpoints.scorer import score_pending
 from touchpoints.spool import EventSpool
 from web import health
-from web.api import analytics, articles, canned, conversations, escalations, follow_ups, privacy, staff
+from web.api import analytics, articles, canned, conversations, escalations, follow_ups, mail, privacy, staff
 from web.api.agents import router as agents_router
 from web.api.handover import router as handover_router
 from web.chat import ChatService
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start()
         watcher = asyncio.create_task(_background(router.config.sla_check_seconds, settings, locks))
         scorer = asyncio.create_task(_scorer(locks))
+        mailer = asyncio.create_task(mail.send_queued_mail(settings))  # its own task: SMTP may be slow
         gaps = asyncio.create_task(keep_content_gaps(app.state, locks))   # web.knowledge
         app.state.scorer = True   # analytics reads wait briefly for it (web.api.analytics)
         try:
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             watcher.cancel()
             scorer.cancel()
+            mailer.cancel()
             gaps.cancel()
             await hub.stop()
 
@@ -185,6 +187,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agents_router)
     app.include_router(follow_ups.customer_router)
     app.include_router(follow_ups.staff_router)
+    app.include_router(mail.customer_router)
+    app.include_router(mail.admin_router)
     app.include_router(canned.router)
     app.include_router(articles.router)
     app.include_router(analytics.router)

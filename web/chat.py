@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from candor.db import session_scope, utcnow
+from conversations import mail
 from conversations.reply import BotReply
 from routing import assignment, queue, service_level
 from routing.policy import Router
@@ -119,7 +120,7 @@ class ChatService:
         email = service_level.find_email(text) if status == ConversationStatus.QUEUED else None
         if email:
             # Waiting customers were told they can leave an address instead of waiting.
-            _, ack = service_level.leave_follow_up(session, current.id, email)
+            _, ack = mail.leave_follow_up(session, current.id, email)  # and the acknowledgement e-mail
             return TurnResult([public_message(ack)], status)
         return status, masked
 

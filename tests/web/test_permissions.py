@@ -20,6 +20,7 @@ from sqlalchemy import select
 from starlette.routing import Mount
 
 from candor.db import session_scope
+from conversations.outbox import OutboundMail
 from knowledge.models import Article
 from knowledge.search import SearchResult
 from knowledge.store import ArticleStore
@@ -65,6 +66,10 @@ MATRIX = {  #                                                  anon other cust a
     "GET /api/agents":                                         (401, 401, 401, 200, 200, 403, 200),
     "GET /api/follow-ups":                                     (401, 401, 401, 200, 200, 403, 200),
     "POST /api/follow-ups/{follow_up_id}/done":                (401, 401, 401, 200, 404, 403, 200),  # *
+    "POST /api/follow-ups/{follow_up_id}/reply":               (401, 401, 401, 201, 404, 403, 201),
+    "POST /api/conversations/{conversation_id}/email-transcript": (401, 404, 202, 404, 404, 404, 404),
+    "GET /api/outbox":                                         (401, 401, 401, 403, 403, 403, 200),
+    "POST /api/outbox/{mail_id}/retry":                        (401, 401, 401, 403, 403, 403, 200),  # * queued
     "GET /api/canned-responses":                               (401, 401, 401, 200, 200, 403, 200),
     "POST /api/canned-responses":                              (401, 401, 401, 201, 201, 403, 201),  # shared one
     "PUT /api/canned-responses/{canned_id}":                   (401, 401, 401, 200, 404, 403, 200),
@@ -99,6 +104,8 @@ BODIES = {   # valid bodies, so that an allowed principal gets 2xx; a callable f
     "POST /api/conversations/{conversation_id}/messages": {"text": "hello, anyone there?"},
     "POST /api/conversations/{conversation_id}/rating": {"score": 4},
     "POST /api/conversations/{conversation_id}/follow-up": {"email": "ana@example.com"},
+    "POST /api/conversations/{conversation_id}/email-transcript": {"email": "ana@example.com"},
+    "POST /api/follow-ups/{follow_up_id}/reply": {"text": "We refunded the second charge."},
     "POST /api/auth/login": lambda ids: {"username": ids["login_user"], "password": PASSWORD},
     "POST /api/escalations/{escalation_id}/notes": {"text": "checked the account"},
     "POST /api/escalations/{escalation_id}/messages": {"text": "Hi, I'm looking into it."},
@@ -121,6 +128,7 @@ FRESH = {
     "POST /api/escalations/{escalation_id}/unclaim": lambda w: {"escalation_id": w.escalation(claim=True)[2]},
     "POST /api/escalations/{escalation_id}/transfer": lambda w: {"escalation_id": w.escalation(claim=True)[2]},
     "POST /api/follow-ups/{follow_up_id}/done": lambda w: {"follow_up_id": w.follow_up()},
+    "POST /api/outbox/{mail_id}/retry": lambda w: {"mail_id": w.mail()},
     "DELETE /api/canned-responses/{canned_id}": lambda w: {"canned_id": w.canned()},
     "POST /api/articles": lambda w: {"new_article_id": w.slug()},
     "DELETE /api/articles/{article_id}": lambda w: {"article_id": w.article()},
@@ -189,6 +197,12 @@ class World:
                                 headers={"Authorization": f"Bearer {token}"})
         assert made.json()["team"] == TEAM, made.text
         return made.json()["id"]
+
+    def mail(self) -> int:
+        """The acknowledgement mail of a fresh follow-up (queued: no SMTP host here)."""
+        follow_up_id = self.follow_up()
+        with session_scope() as session:
+            return session.scalar(select(OutboundMail.id).where(OutboundMail.follow_up_id == follow_up_id))
 
     def canned(self) -> int:
         made = self.client.post("/api/canned-responses", headers=self.as_("agent"),
