@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, desc, false, func, select, update
+from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import Session
 
 from candor.db import utcnow
@@ -23,6 +23,7 @@ from knowledge.models import Article
 from knowledge.search import SearchResult
 from knowledge.store import ArticleStore
 from touchpoints.gap_models import ContentGap, GapProgress, GapQuestion
+from touchpoints.gap_reads import read_gaps as read_gaps  # the dashboard's read, where callers look for it
 from touchpoints.gaps import DIM, Groups, labels, pack, unpack
 from touchpoints.models import Conversation, Event
 from touchpoints.unanswered import KINDS, unanswered
@@ -222,7 +223,7 @@ def recluster(session: Session) -> int:
                                 .where(ContentGap.closed_at.is_(None))
                                 .order_by(GapQuestion.id.desc()).limit(WINDOW)))
     hashes = sorted({row.text_hash for row in rows})
-    first = {h: next(row for row in rows if row.text_hash == h) for h in hashes}
+    first = {row.text_hash: row for row in reversed(rows)}
     found = dict(zip(hashes, labels(np.stack([unpack(first[h].vector or b"") for h in hashes])) if hashes else [],
                      strict=True))
     by_label: dict[int, list[GapQuestion]] = defaultdict(list)
@@ -321,43 +322,3 @@ def run_pass(scope: Scope, encode: Encode, search: Search | None = None, now: da
         if search is not None:
             report.searched, report.closed, report.revision = close_answered(session, search, now)
     return report
-
-
-def caught_up(session: Session) -> bool:
-    """Whether every question event logged so far has been read and every question placed (two
-    lookups on primary keys from the job's cursor, cheap at any size)."""
-    read = session.scalar(select(GapProgress.event_id).where(GapProgress.id == 1)) or 0
-    return (session.scalar(select(Event.id).where(Event.id > read, Event.kind.in_(KINDS)).limit(1)) is None
-            and session.scalar(select(GapQuestion.id).where(GapQuestion.gap_id.is_(None)).limit(1)) is None)
-
-
-def idle(session: Session, searched_revision: int) -> bool:
-    """Nothing for a pass to do: caught up, and the knowledge unchanged since the open gaps were
-    all searched (at ``searched_revision``, which the caller keeps from the last report)."""
-    return caught_up(session) and ArticleStore(session).revision() == searched_revision
-
-
-def read_gaps(session: Session, since: datetime | None = None, until: datetime | None = None,
-              limit: int = 20) -> list[dict[str, Any]]:
-    """Open gaps with questions asked in the window, largest first (questions in the window), each
-    with its representative and up to 10 of its questions, the most asked first."""
-    window: list[ColumnElement[bool]] = [ContentGap.closed_at.is_(None)]
-    if since:
-        window.append(GapQuestion.created_at >= since)
-    if until:
-        window.append(GapQuestion.created_at < until)
-    size = func.count().label("size")
-    top = session.execute(select(GapQuestion.gap_id, size).join(ContentGap, ContentGap.id == GapQuestion.gap_id)
-                          .where(*window).group_by(GapQuestion.gap_id)
-                          .order_by(desc(size), GapQuestion.gap_id).limit(limit)).tuples().all()
-    out = []
-    for gap_id, n in top:
-        times = func.count().label("times")
-        questions = list(session.scalars(
-            select(GapQuestion.text, times).join(ContentGap, ContentGap.id == GapQuestion.gap_id)
-            .where(GapQuestion.gap_id == gap_id, *window).group_by(GapQuestion.text)
-            .order_by(desc(times), GapQuestion.text).limit(10)))
-        representative = session.scalar(select(GapQuestion.text).join(
-            ContentGap, ContentGap.representative_id == GapQuestion.id).where(ContentGap.id == gap_id))
-        out.append({"representative": representative or questions[0], "size": int(n), "questions": questions})
-    return sorted(out, key=lambda g: (-g["size"], g["representative"]))

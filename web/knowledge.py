@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from candor.db import session_scope
-from touchpoints import gap_store
+from touchpoints import gap_reads, gap_store
 
 if TYPE_CHECKING:
     from knowledge.live import LiveKnowledge
@@ -61,7 +61,7 @@ def gaps_round(state: Any, locks: Locks) -> bool:
             if not mine:
                 return False
             with session_scope() as session:
-                if gap_store.idle(session, getattr(state, "gaps_searched_revision", -1)):
+                if gap_reads.idle(session, getattr(state, "gaps_searched_revision", -1)):
                     return False
             knowledge = knowledge_of(state)
             report = gap_store.run_pass(session_scope, knowledge.search_index.embedder.encode_transient,
@@ -81,6 +81,6 @@ def settle_gaps(request: Request, session: Session) -> None:
     if not getattr(request.app.state, "content_gaps", False):
         return
     deadline = time.monotonic() + GAPS_SETTLE_S
-    while not gap_store.caught_up(session) and time.monotonic() < deadline:
+    while not gap_reads.caught_up(session) and time.monotonic() < deadline:
         session.rollback()   # a fresh snapshot on the next look
         time.sleep(0.1)

@@ -10,7 +10,7 @@ import pytest
 
 from candor.db import session_scope
 from candor.migrate import upgrade
-from touchpoints import gap_store
+from touchpoints import gap_reads, gap_store
 from touchpoints.gap_models import ContentGap, GapQuestion
 from touchpoints.gaps import DIM, Groups, cluster_questions
 from touchpoints.models import Conversation, Event
@@ -124,7 +124,7 @@ def test_a_spread_group_is_joined_by_its_average_distance_not_its_nearest_member
 
 def table(scope, since=None) -> list[tuple[str, int, list[str]]]:
     with scope() as session:
-        return [(g["representative"], g["size"], g["questions"]) for g in gap_store.read_gaps(session, since)]
+        return [(g["representative"], g["size"], g["questions"]) for g in gap_reads.read_gaps(session, since)]
 
 
 class Vectors:
@@ -152,7 +152,7 @@ def test_near_joins_far_starts_a_gap_and_each_question_is_embedded_once(scope):
     assert table(scope) == [("pause", 3, ["pause", "suspend"]), ("gift", 1, ["gift"])]
     assert gap_store.run_pass(scope, encode).added == 0                      # nothing new: nothing done
     with scope() as session:
-        assert gap_store.caught_up(session)
+        assert gap_reads.caught_up(session)
         assert table(scope, since=T0 + timedelta(minutes=1_000_000)) == []   # the window is honoured
 
 
