@@ -87,22 +87,23 @@ def mail_state(mail: OutboundMail) -> MailState:
                      next_attempt_at=mail.next_attempt_at if mail.status == "queued" else None)
 
 
-def _mails(session: Session | None, follow_up_id: int) -> list[MailState]:
-    if session is None:
-        return []
+def _mails(session: Session, follow_up_id: int) -> list[MailState]:
     found = session.scalars(select(OutboundMail).where(OutboundMail.follow_up_id == follow_up_id)
                             .order_by(OutboundMail.id.desc()))
     return [mail_state(m) for m in found]
 
 
 def public(follow_up: FollowUp, session: Session | None = None) -> dict[str, Any]:
-    """The follow-up as the API shows it (escalation details embed it too); with a session, its mails."""
-    return {
+    """The follow-up as the API shows it (escalation details embed it too); given a session, with its
+    mails (without one the key is left out rather than claiming there are none)."""
+    shown: dict[str, Any] = {
         "id": follow_up.id, "conversation_id": follow_up.conversation_id, "escalation_id": follow_up.escalation_id,
         "email": follow_up.email, "note": follow_up.note, "team": follow_up.team, "status": follow_up.status,
         "created_at": follow_up.created_at.isoformat() + "Z", "done_by": follow_up.done_by,
-        "mails": [m.model_dump(mode="json") for m in _mails(session, follow_up.id)],
     }
+    if session is not None:
+        shown["mails"] = [m.model_dump(mode="json") for m in _mails(session, follow_up.id)]
+    return shown
 
 
 def _out(follow_up: FollowUp, session: Session) -> FollowUpOut:
