@@ -65,8 +65,9 @@ class Assignment(BaseModel):
     default: AssignmentMode = "manual"
     teams: dict[str, AssignmentMode] = {}
     # An online agent whose console has not called for this long counts as away: no new
-    # conversations until it calls again (their own stay theirs).
-    away_after_seconds: float = Field(120.0, ge=10)
+    # conversations until it calls again (their own stay theirs). An open console calls every
+    # 30 s (web/api/escalations.py SEEN_EVERY_S), so less than twice that would flicker.
+    away_after_seconds: float = Field(120.0, ge=60)
 
     def mode(self, team: str) -> AssignmentMode:
         return self.teams.get(team, self.default)

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from touchpoints.status import IllegalTransition
+# The enum lives with the conversation's, in the lowest layer that needs it: the touchpoint
+# scorer reads escalation moves from the event log.
+from touchpoints.status import EscalationStatus, IllegalTransition
 
-
-class EscalationStatus(StrEnum):
-    QUEUED = "queued"    # waiting for a person
-    CLAIMED = "claimed"  # held by one agent
-    CLOSED = "closed"    # resolved by an agent, or withdrawn by the customer
+__all__ = ["ESCALATION_MOVES", "EscalationStatus", "IllegalTransition", "Presence", "check", "sources"]
 
 
 # From each status, the statuses it may move to. A claimed escalation goes back to the queue when

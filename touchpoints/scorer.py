@@ -24,6 +24,7 @@ from touchpoints.models import (
     TouchpointReason,
 )
 from touchpoints.scoring import ABANDON_AFTER, ANSWERS, FORMULA_VERSION, EscalationSpan, Record, score
+from touchpoints.status import EscalationStatus
 
 
 def load_record(session: Session, conversation_id: str) -> tuple[Record, int, int]:
@@ -71,9 +72,9 @@ def escalation_spans(events: Iterable[EventLike]) -> list[EscalationSpan]:
         data = event.data or {}
         span = spans.setdefault(data.get("escalation_id"),
                                 EscalationSpan(event.created_at, conversation_id=event.conversation_id))
-        if data.get("new") == "claimed":
+        if data.get("new") == EscalationStatus.CLAIMED:
             span.claimed_at, span.claimed_by = event.created_at, data.get("by")
-        elif data.get("new") == "closed":
+        elif data.get("new") == EscalationStatus.CLOSED:
             span.closed_at = event.created_at
     return list(spans.values())
 

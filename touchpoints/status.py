@@ -19,6 +19,14 @@ class ConversationStatus(StrEnum):
     CLOSED = "closed"    # over: a new message needs a new conversation
 
 
+class EscalationStatus(StrEnum):
+    """An escalation's status; its moves are checked in routing/lifecycle.py."""
+
+    QUEUED = "queued"    # waiting for a person
+    CLAIMED = "claimed"  # held by one agent
+    CLOSED = "closed"    # resolved by an agent, or withdrawn by the customer
+
+
 class IllegalTransition(ValueError):
     """A status change the entity's state machine does not allow."""
 

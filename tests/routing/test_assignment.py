@@ -213,3 +213,29 @@ def test_a_new_agent_starts_offline_with_the_default_capacity(session):
     session.flush()
     session.expire(user)
     assert (user.capacity, user.presence, user.last_seen_at) == (3, Presence.OFFLINE, None)
+
+
+@pytest.mark.parametrize(("assignment_yaml", "words"), [
+    ("{teams: {billing: fastest}}", "assignment.teams.billing"),
+    ("{default: everyone}", "assignment.default"),
+    ("{away_after_seconds: 5}", "assignment.away_after_seconds"),
+    ("{auto: true}", "assignment.auto"),
+])
+def test_the_policy_file_names_a_bad_assignment_key(tmp_path, assignment_yaml, words):
+    from routing.config import PolicyError, load_policy
+
+    path = tmp_path / "policy.yml"
+    path.write_text(f"assignment: {assignment_yaml}\n")
+    with pytest.raises(PolicyError, match=words.replace(".", r"\.")):
+        load_policy(path)
+
+
+def test_the_shipped_policy_assigns_by_hand_unless_a_team_says_otherwise(tmp_path):
+    from routing.config import load_policy
+
+    shipped = load_policy().assignment
+    assert (shipped.default, shipped.mode("billing")) == ("manual", "manual")
+    path = tmp_path / "policy.yml"
+    path.write_text("assignment: {default: manual, teams: {billing: round_robin}}\n")
+    mine = load_policy(path).assignment
+    assert (mine.mode("billing"), mine.mode("sales")) == ("round_robin", "manual")
