@@ -16,6 +16,10 @@ import torch
 VOTE_NEIGHBOURS = 20
 VOTE_TEMPERATURE = 0.1
 HEAD_WEIGHT = 0.5
+# Share of the word-overlap ranking (knowledge.lexical) in the fused score, and the softmax
+# temperature that turns its BM25 scores into a distribution over articles.
+LEXICAL_WEIGHT = 0.2
+LEXICAL_TEMPERATURE = 1.0
 FEATURES = ("fused_max", "fused_margin", "best_similarity", "top_similarity", "head_max")
 
 
@@ -58,9 +62,11 @@ class Scored:
 
 
 def score(
-    head_probs: np.ndarray, unit_scores: np.ndarray, unit_articles: np.ndarray, n_articles: int
+    head_probs: np.ndarray, unit_scores: np.ndarray, unit_articles: np.ndarray, n_articles: int,
+    lexical: np.ndarray | None = None,
 ) -> Scored:
-    """Combine the head's probabilities with votes from the nearest units (one query)."""
+    """Combine the head's probabilities with votes from the nearest units (one query), and with
+    the articles' word overlap (BM25 per article) when given."""
     votes = np.zeros(n_articles)
     best = np.full(n_articles, -1.0)
     valid = unit_articles >= 0
@@ -71,6 +77,8 @@ def score(
     if votes.sum() > 0:
         votes /= votes.sum()
     fused = HEAD_WEIGHT * head_probs + (1 - HEAD_WEIGHT) * votes
+    if lexical is not None and n_articles > 0:
+        fused = (1 - LEXICAL_WEIGHT) * fused + LEXICAL_WEIGHT * softmax(lexical / LEXICAL_TEMPERATURE)
     order = np.argsort(-fused, kind="stable")
     top = order[0]
     second = fused[order[1]] if n_articles > 1 else 0.0
@@ -82,3 +90,9 @@ def score(
         float(head_probs.max()),
     ])
     return Scored(order, fused, best, features)
+
+
+def softmax(values: np.ndarray) -> np.ndarray:
+    shifted = np.exp(values - values.max())
+    out: np.ndarray = shifted / shifted.sum()
+    return out

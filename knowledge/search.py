@@ -23,6 +23,7 @@ from knowledge.compose import (
 )
 from knowledge.embedder import DIM, Embedder
 from knowledge.index import FaissIndex, VectorIndex
+from knowledge.lexical import LexicalIndex
 from knowledge.scoring import ArticleHead, score
 from knowledge.spelling import Speller
 
@@ -127,6 +128,7 @@ class KnowledgeSearch:
         self._order: list[str] = []
         self._stale = True
         self._speller: Speller | None = None
+        self._lexical: LexicalIndex | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -178,6 +180,7 @@ class KnowledgeSearch:
             self._positions = {article_id: i for i, article_id in enumerate(self._order)}
             self._head = None
             self._speller = Speller(_vocabulary_texts(e.doc for e in self._entries.values()))
+            self._lexical = LexicalIndex([_lexical_text(self._entries[a].doc) for a in self._order])
             if 1 < len(self._order) <= HEAD_MAX_ARTICLES:
                 units = list(self._units.values())
                 vectors = np.stack([u.embedded() for u in units]).astype(np.float32)
@@ -217,7 +220,8 @@ class KnowledgeSearch:
                 head_probs = self._head.probabilities(vector[None, :])[0]
             else:
                 head_probs = np.full(n, 1.0 / n)
-            scored = score(head_probs, scores[0], unit_articles, n)
+            lexical = self._lexical.scores(normalized) if self._lexical is not None else None
+            scored = score(head_probs, scores[0], unit_articles, n, lexical)
             hits = []
             for position in scored.order[:k].tolist():
                 article_id = self._order[position]
@@ -264,6 +268,10 @@ def _units_of(doc: Doc) -> list[_Unit]:
     units += [_Unit(doc.article_id, "question", q) for q in dict.fromkeys(doc.questions)]
     units += [_Unit(doc.article_id, "passage", p) for p in chunk(doc.body)]
     return units
+
+
+def _lexical_text(doc: Doc) -> str:
+    return " ".join((doc.title, *doc.questions))
 
 
 def _vocabulary_texts(docs: Iterable[Doc]) -> list[str]:

@@ -57,3 +57,17 @@ def test_edits_and_removals_apply_immediately(embedder):
     index.remove(["cancel"])
     assert "cancel" not in index
     assert all(h.article_id != "cancel" for h in index.search("how do i cancel").hits)
+
+
+def test_the_words_of_an_example_question_count_not_only_its_meaning(embedder):
+    """Two articles close in meaning; the one whose example question shares the customer's words wins."""
+    docs = [
+        Doc("install-fee", "What installation costs", "cost", "Installation is £60 on rolling monthly.",
+            ("how much is installation", "is there a setup fee")),
+        Doc("install-day", "Preparing for installation day", "howto",
+            "Someone over 18 must be in. A missed appointment costs £30.",
+            ("what if nobody is home when the installer turns up", "how long does the engineer take")),
+    ]
+    index = KnowledgeSearch(embedder)
+    index.upsert(docs)
+    assert index.search("installer turns up and nobody is home, is there a fee").best.article_id == "install-day"
