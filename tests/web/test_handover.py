@@ -172,3 +172,36 @@ def test_transfer_is_refused_with_reasons():
         assert (answer.status_code, words in answer.text) == (code, True), (body, answer.text)
     detail = desk.detail("ana", escalation_id)
     assert (detail["status"], detail["notes"]) == ("queued", [])  # nothing half-done stays behind
+
+
+class RecordingRasa:
+    """Stands in for Rasa's tracker API only (the real client still answers turns, here refused):
+    records the pause/resume events the console's moves send."""
+
+    def __init__(self, real) -> None:
+        self.real, self.events = real, []
+
+    def append_event(self, conversation_id: str, event: dict) -> None:
+        self.events.append((conversation_id, event["event"]))
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize("move", ["unclaim", "transfer", "offline"])
+def test_a_conversation_nobody_holds_any_more_has_its_bot_resumed(move):
+    """A claim pauses the bot; once nobody holds the conversation, a customer who chooses "keep
+    chatting with the bot" while waiting again must find it answering, not paused."""
+    desk = Desk()
+    desk.agent("ana")
+    rasa = desk.client.app.state.chat.rasa = RecordingRasa(desk.client.app.state.chat.rasa)
+    escalation_id, conversation, _ = desk.waiting()
+    desk.post("ana", f"/api/escalations/{escalation_id}/claim")
+    if move == "unclaim":
+        desk.post("ana", f"/api/escalations/{escalation_id}/unclaim")
+    elif move == "transfer":
+        desk.post("ana", f"/api/escalations/{escalation_id}/transfer", {"team": desk.team, "note": "Not mine."})
+    else:
+        desk.presence("ana", "offline")
+    assert [e for c, e in rasa.events if c == conversation] == ["pause", "resume"]
+    assert desk.detail("ana", escalation_id)["status"] == "queued"

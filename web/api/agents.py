@@ -15,6 +15,7 @@ from routing import assignment, presence
 from routing.config import Assignment
 from routing.lifecycle import Presence
 from routing.staff import User
+from web.api import bot_control
 from web.api.staff import Agent, visible_teams
 from web.schemas import UtcDatetime
 
@@ -81,6 +82,8 @@ def set_my_presence(body: PresenceChange, user: Agent, request: Request) -> Pres
         me = session.get_one(User, user.id)
         released = presence.set_presence(session, me, body.status, utcnow())
         freed_teams = [e.team for e in released]
+        freed_conversations = [e.conversation_id for e in released]
+    bot_control.resume(request, freed_conversations)
     assigned: list[int] = []
     if released:
         assigned += assign_waiting(request, freed_teams, skip=user.username)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -21,16 +20,15 @@ from routing.staff import User
 from touchpoints import conversations, live, log
 from touchpoints.models import Event
 from web.api.agents import assign_waiting, console_seen
+from web.api.bot_control import tell_rasa as _tell_rasa
 from web.api.conversations import ChatMessage, CustomerMessage
 from web.api.escalation_schemas import EscalationDetail, EscalationOut, NoteOut, Resolved, note, public, timeline
 from web.api.follow_ups import public as follow_up_public
 from web.api.staff import Agent, RowId, visible_teams
 from web.chat import public_message
 from web.live import LiveHub
-from web.rasa_client import RasaUnavailable
 
 router = APIRouter(prefix="/api/escalations", tags=["agent"])
-logger = logging.getLogger(__name__)
 
 RATING_PROMPT = "You're back with our assistant. How would you rate the help you got today?"
 # How often an open console stream counts as the console being seen (presence).
@@ -184,12 +182,3 @@ def resolve(escalation_id: RowId, body: Resolve, user: Agent, request: Request) 
     if holder is not None:
         assign_waiting(request, None)
     return result
-
-
-def _tell_rasa(request: Request, conversation_id: str, event: str) -> None:
-    """Pause/resume the Rasa tracker too; the web app already routes by status, so a failure
-    here is logged rather than undoing the agent's action."""
-    try:
-        request.app.state.chat.rasa.append_event(conversation_id, {"event": event})
-    except RasaUnavailable as error:
-        logger.error("Could not %s Rasa conversation %s: %s", event, conversation_id, error)

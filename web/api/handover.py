@@ -14,6 +14,7 @@ from routing.lifecycle import Presence
 from routing.models import Escalation, EscalationNote
 from routing.staff import User
 from touchpoints import log
+from web.api import bot_control
 from web.api.agents import assign_waiting
 from web.api.escalation_schemas import EscalationOut, public
 from web.api.escalations import _load
@@ -83,7 +84,8 @@ def unclaim(escalation_id: RowId, user: Agent, request: Request) -> Handed:
         queue.requeue(session, escalation, user.username)
         log.record(session, escalation.conversation_id, "unclaimed", escalation_id=escalation.id,
                    by=user.username, agent=holder)
-        team = escalation.team
+        team, conversation_id = escalation.team, escalation.conversation_id
+    bot_control.resume(request, [conversation_id])
     assigned = assign_waiting(request, [team], skip=holder)
     return _answer(escalation_id, assigned)
 
@@ -114,6 +116,9 @@ def transfer(escalation_id: RowId, body: Transfer, user: Agent, request: Request
         log.record(session, escalation.conversation_id, "transferred", escalation_id=escalation.id,
                    by=user.username, from_agent=holder, from_team=old_team, to_team=team,
                    to_agent=target.username if target else None, note_id=note.id)
+        conversation_id = escalation.conversation_id
+    if holder is not None and target is None:
+        bot_control.resume(request, [conversation_id])
     assigned = [] if target is not None else assign_waiting(request, [team], skip=holder)
     if target is not None or holder is not None:
         assigned += assign_waiting(request, None)  # the holder's slot is free
