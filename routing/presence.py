@@ -15,6 +15,10 @@ from routing.models import Escalation
 from routing.staff import User
 from touchpoints import log
 
+# The console calls every few seconds; writing each call would make every poll a write
+# transaction. Presence needs far less precision than this (away_after_seconds is at least 60).
+SEEN_RESOLUTION = timedelta(seconds=10)
+
 
 def effective(user: User, now: datetime, away_after: timedelta) -> Presence:
     """What the queue sees: an online agent whose console has gone quiet counts as away."""
@@ -26,6 +30,8 @@ def effective(user: User, now: datetime, away_after: timedelta) -> Presence:
 def seen(session: Session, user: User, now: datetime, away_after: timedelta) -> bool:
     """The agent's console called. True when that makes an agent who had gone quiet available
     again (their teams' queues may now be assigned to them)."""
+    if user.last_seen_at is not None and timedelta(0) <= now - user.last_seen_at < SEEN_RESOLUTION:
+        return False
     came_back = user.presence == Presence.ONLINE and not available(user, now, away_after)
     session.execute(update(User).where(User.id == user.id).values(last_seen_at=now)
                     .execution_options(synchronize_session=False))

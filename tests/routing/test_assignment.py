@@ -87,6 +87,8 @@ def test_away_offline_and_quiet_agents_get_nothing(session):
     assert Counter(owners(session, ids).values()) == Counter({online.username: 3, None: 2})
     # The console calls again: the agent is available, and the queue can go to them.
     assert presence.seen(session, quiet, now, policy.away_after) is True
+    assert presence.seen(session, quiet, now + timedelta(seconds=5), policy.away_after) is False
+    assert quiet.last_seen_at == now  # a call within 10 s of the last one writes nothing
     assert presence.effective(quiet, now, policy.away_after) == Presence.ONLINE
     assignment.fill(session, policy, team, now)
     assert Counter(owners(session, ids).values()) == Counter({online.username: 3, quiet.username: 2})
