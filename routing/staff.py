@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from candor.db import Base, utcnow
@@ -31,6 +31,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     teams: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    display_name: Mapped[str | None] = mapped_column(String(80), default=None)  # what customers see
+    disabled_at: Mapped[datetime | None] = mapped_column(default=None)         # set: cannot sign in
     # Auto-assignment gives an online agent at most this many conversations at once.
     capacity: Mapped[int] = mapped_column(Integer, default=DEFAULT_CAPACITY, server_default=str(DEFAULT_CAPACITY))
     # As the agent set it; routing/presence.py reads it together with last_seen_at.
@@ -70,6 +72,31 @@ def add_user(session: Session, username: str, password: str, role: str, teams: l
     return user
 
 
+def public_name(user: User) -> str:
+    """How customers see a person: the display name (else the username) and their first team."""
+    name = user.display_name or user.username
+    return f"{name} ({user.teams[0].replace('_', ' ').title()})" if user.teams else name
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password ends every session the old one opened."""
+    if len(password) < 8:
+        raise StaffError("password must be at least 8 characters")
+    user.password_hash = _hasher.hash(password)
+    sign_out_everywhere(session, user)
+
+
+def set_disabled(session: Session, user: User, disabled: bool) -> None:
+    """A disabled account keeps its name on past work but cannot sign in, and is signed out now."""
+    user.disabled_at = (user.disabled_at or utcnow()) if disabled else None
+    if disabled:
+        sign_out_everywhere(session, user)
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    session.execute(delete(StaffToken).where(StaffToken.user_id == user.id))
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -83,6 +110,8 @@ def login(session: Session, username: str, password: str) -> tuple[User, str] | 
         _hasher.verify(user.password_hash, password)
     except VerificationError:
         return None
+    if user.disabled_at is not None:
+        return None  # the same answer as a wrong password
     token = secrets.token_urlsafe(32)
     session.add(StaffToken(token_hash=_digest(token), user_id=user.id, expires_at=utcnow() + TOKEN_LIFETIME))
     return user, token
@@ -107,4 +136,5 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.get(StaffToken, _digest(token))
     if row is None or row.expires_at < utcnow():
         return None
-    return session.get(User, row.user_id)
+    user = session.get(User, row.user_id)
+    return None if user is None or user.disabled_at is not None else user

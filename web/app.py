@@ -26,6 +26,7 @@ from web import health
 from web.api import analytics, articles, canned, conversations, escalations, follow_ups, mail, privacy, staff
 from web.api.agents import router as agents_router
 from web.api.handover import router as handover_router
+from web.api.staff_admin import router as staff_admin_router
 from web.chat import ChatService
 from web.knowledge import keep_content_gaps
 from web.live import LiveHub
@@ -160,6 +161,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """A fictional business's website with the chat widget embedded, as a customer sees it."""
         return FileResponse(STATIC / "demo.html")
 
+    @app.get("/staff", include_in_schema=False)
+    def staff_page() -> FileResponse:
+        """Staff accounts and the audit log; its script admits admins only."""
+        return FileResponse(STATIC / "staff.html")
+
     @app.get("/login", include_in_schema=False)
     def login_page() -> FileResponse:
         return FileResponse(STATIC / "login.html")
@@ -193,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(articles.router)
     app.include_router(analytics.router)
     app.include_router(privacy.router)
+    app.include_router(staff_admin_router)
 
     # Both say "nothing was saved": the client may send the same request again (503 + Retry-After).
     unavailable = {

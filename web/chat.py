@@ -243,4 +243,6 @@ def public_message(message: Message) -> dict[str, Any]:
         "text": message.text,
         "created_at": message.created_at.isoformat() + "Z",
         **_public(message.payload or {}),
+        # An agent's name as customers see it ("Sam (Support)"), fixed when the message was sent.
+        "sender_name": (message.payload or {}).get("agent_name") if message.sender == "agent" else None,
     }

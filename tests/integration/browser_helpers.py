@@ -46,6 +46,18 @@ def axe_violations(page, selector: str = "#candor-widget") -> list[str]:
     return [f"{v['id']} ({v['impact']}): {[node['target'] for node in v['nodes']]}" for v in found]
 
 
+def serious_axe_violations(page, selector: str | None = None) -> list[str]:
+    """The serious and critical axe-core findings on the whole page (or inside ``selector``).
+
+    axe-core is the copy bundled with the axe-playwright-python test dependency, injected into
+    the page by the test: nothing is fetched while the test runs."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page, context=selector).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {v['help']} {[node['target'] for node in v['nodes']]}"
+            for v in found if v["impact"] in ("serious", "critical")]
+
+
 def expect_inside(page, inner, outer, timeout_ms: int = 5000) -> None:
     """Wait until ``inner``'s box lies wholly inside ``outer``'s visible box (scrolled into view)."""
     deadline = time.monotonic() + timeout_ms / 1000

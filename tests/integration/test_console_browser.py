@@ -1,8 +1,10 @@
 """The agent console in a real browser: sign in, take a conversation, answer, note, hand back."""
 
 
+import re
+
 import pytest
-from browser_helpers import sign_in
+from browser_helpers import expect_inside, sign_in
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
@@ -26,7 +28,7 @@ def test_an_agent_takes_answers_notes_and_hands_back(page, stack_settings, api, 
     mine = queued_escalation(api, cara, customer.id)
     sign_in(page, url, "/console", cara)
     entry = page.locator("#queued .item").filter(has_text=f"#{mine['id']} ")
-    expect(entry).to_contain_text("explicit_request")
+    expect(entry).to_contain_text("Asked for a person")
     entry.get_by_role("button").click()
     expect(page.locator("#detail .title")).to_contain_text(f"Escalation #{mine['id']} · queued")
     expect(page.locator("#detail .transcript")).to_contain_text("I need to talk to a real person")
@@ -38,13 +40,15 @@ def test_an_agent_takes_answers_notes_and_hands_back(page, stack_settings, api, 
     page.get_by_role("button", name="Claim").click()
     expect(page.locator("#detail .title")).to_contain_text("claimed")
     expect(page.locator("#mine .item").filter(has_text=f"#{mine['id']} ")).to_be_visible()
-    page.get_by_label("Canned response").select_option(label="Greeting")
+    page.get_by_label("Canned response", exact=True).select_option(label="Greeting")
     reply = page.get_by_label("Reply to the customer")
     expect(reply).to_have_value("Hi, I'm here to help. I've read your conversation with our assistant so far.")
     reply.fill(reply.input_value() + " Let's sort this out.")
     page.get_by_role("button", name="Send reply").click()
     expect(page.locator("#detail .transcript .message.agent")).to_contain_text("Let's sort this out.")
-    assert customer.transcript()["messages"][-1]["text"].endswith("Let's sort this out.")
+    sent = customer.transcript()["messages"][-1]
+    assert sent["text"].endswith("Let's sort this out.") and sent["sender_name"] == cara[0]
+    expect(page.locator("#detail .transcript .message.agent .sender")).to_have_text(cara[0])
 
     # No reload, and well before the console's 30 s clock: the page is told of each change.
     customer.say("my router light is red")
@@ -60,9 +64,11 @@ def test_an_agent_takes_answers_notes_and_hands_back(page, stack_settings, api, 
     assert all("street cabinet" not in m["text"] for m in customer.transcript()["messages"])
     page.screenshot(path=str(page.artifacts / "console-conversation.png"))
 
-    page.get_by_role("button", name="Resolve: back to the bot").click()
+    page.get_by_role("button", name="Resolve…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Resolve", exact=True).click()
     expect(page.locator("#detail .title")).to_contain_text("closed")
     assert customer.transcript()["status"] == "bot"
+    assert "How would you rate" in customer.transcript()["messages"][-1]["text"]
     assert page.dialogs == []
 
 
@@ -83,4 +89,87 @@ def test_no_payload_runs_in_the_console(page, stack_settings, api, customer, car
     page.screenshot(path=str(page.artifacts / "console-xss.png"))
     assert page.locator("#detail .transcript .message.customer p").nth(2).text_content() == xss_payloads[1]
     assert page.evaluate("window.__xss") is None
+    assert page.dialogs == []
+
+
+def test_reasons_and_evidence_read_as_words(page, stack_settings, api, customer, cara):
+    customer.say("I need to talk to a real person")
+    mine = queued_escalation(api, cara, customer.id)
+    sign_in(page, stack_settings.web_url, "/console", cara)
+    page.locator("#queued .item").filter(has_text=f"#{mine['id']} ").get_by_role("button").click()
+    expect(page.locator("#detail .reasons")).to_have_text("Asked for a person")
+    expect(page.locator("#detail .evidence")).to_contain_text("asking for a person")
+    expect(page.locator("#detail .evidence")).to_contain_text(re.compile(r"\d+ % sure"))
+    shown = page.locator("body").inner_text()
+    for internal in ("explicit_request", "request_human", "confidence:", "intent:", "{", "_"):
+        assert internal not in shown, f"{internal!r} shown to the agent"
+
+
+def test_transcript_follows_the_newest_message_unless_scrolled_up(page, stack_settings, api, customer, cara):
+    customer.say("I need to talk to a real person")
+    for n in range(30):
+        customer.say(f"detail number {n}")
+    mine = queued_escalation(api, cara, customer.id)
+    sign_in(page, stack_settings.web_url, "/console", cara)
+    page.locator("#queued .item").filter(has_text=f"#{mine['id']} ").get_by_role("button").click()
+    transcript = page.locator("#detail .transcript")
+    expect(transcript.locator(".message").last).to_contain_text("detail number 29")
+    expect_inside(page, transcript.locator(".message").last, transcript)      # opened at the newest
+
+    customer.say("one more thing")                                             # at the bottom: follows
+    expect(transcript.locator(".message").last).to_contain_text("one more thing", timeout=10_000)
+    expect_inside(page, transcript.locator(".message").last, transcript)
+
+    transcript.evaluate("box => { box.scrollTop = 0; }")                      # the agent reads back
+    customer.say("are you still there?")
+    pill = page.get_by_role("button", name="New messages below")
+    expect(pill).to_be_visible(timeout=10_000)
+    assert transcript.evaluate("box => box.scrollTop") == 0                  # their place is kept
+    pill.click()
+    expect_inside(page, transcript.locator(".message").last, transcript)
+    expect(pill).to_be_hidden()
+
+
+def test_canned_search_placeholders_and_keyboard_only(page, stack_settings, api, customer, cara):
+    token = api.post("/api/auth/login", json={"username": cara[0], "password": cara[1]}).json()["token"]
+    api.post("/api/canned-responses", headers={"Authorization": f"Bearer {token}"},
+             json={"title": f"Still waiting {cara[0]}", "body": "Hi {customer_name}, thanks for waiting {wait}."})
+    customer.say("I need to talk to a real person")
+    mine = queued_escalation(api, cara, customer.id)
+    sign_in(page, stack_settings.web_url, "/console", cara)
+    page.locator("#queued .item").filter(has_text=f"#{mine['id']} ").get_by_role("button").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#detail .title")).to_contain_text("queued")
+    page.keyboard.press("Alt+C")                                              # claim
+    expect(page.locator("#detail .title")).to_contain_text("claimed")
+
+    page.keyboard.press("Alt+K")                                              # find a canned response
+    expect(page.get_by_label("Find a canned response")).to_be_focused()
+    page.keyboard.type(f"waiting {cara[0]}")
+    options = page.get_by_label("Canned response", exact=True).locator("option")
+    expect(options).to_have_count(2)                                          # the prompt and the match
+    page.get_by_label("Canned response", exact=True).select_option(label=f"Still waiting {cara[0]}")
+    reply = page.get_by_label("Reply to the customer")
+    expect(reply).to_be_focused()
+    expect(reply).to_have_value("Hi {customer_name}, thanks for waiting less than a minute.")
+    assert reply.evaluate("box => box.value.slice(box.selectionStart, box.selectionEnd)") == "{customer_name}"
+
+    page.keyboard.press("Control+Enter")                                      # a placeholder is left
+    expect(page.locator("#detail .error")).to_contain_text("placeholder")
+    assert all("{customer_name}" not in m["text"] for m in customer.transcript()["messages"])
+    reply.evaluate("box => { const at = box.value.indexOf('{'); box.setSelectionRange(at, at + 15); }")
+    page.keyboard.type("Dana")
+    page.keyboard.press("Control+Enter")                                      # send
+    expect(page.locator("#detail .transcript .message.agent")).to_contain_text("Hi Dana, thanks for waiting")
+    expect(reply).to_have_value("")
+
+    page.keyboard.press("Alt+R")                                              # resolve, in a dialog
+    dialog = page.get_by_role("dialog", name="Resolve this conversation")
+    expect(dialog).to_be_visible()
+    page.get_by_label("Close the conversation").check()
+    page.get_by_label("Resolution (saved as an internal note)").fill("Explained the waiting time.")
+    dialog.get_by_role("button", name="Resolve", exact=True).press("Enter")
+    expect(page.locator("#detail .title")).to_contain_text("closed")
+    expect(page.locator("#detail .notes")).to_contain_text("Resolution: Explained the waiting time.")
+    assert customer.transcript()["status"] == "closed"
     assert page.dialogs == []

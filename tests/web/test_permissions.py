@@ -91,9 +91,14 @@ MATRIX = {  #                                                  anon other cust a
     "GET /api/analytics/summary":                              (401, 401, 401, 403, 403, 200, 200),
     "GET /api/analytics/export.csv":                           (401, 401, 401, 403, 403, 200, 200),
     "POST /api/admin/erase":                                   (401, 401, 401, 403, 403, 403, 200),  # *
+    "GET /api/admin/staff":                                    (401, 401, 401, 403, 403, 403, 200),
+    "POST /api/admin/staff":                                   (401, 401, 401, 403, 403, 403, 201),  # * new name
+    "PATCH /api/admin/staff/{user_id}":                        (401, 401, 401, 403, 403, 403, 200),  # *
+    "POST /api/admin/staff/{user_id}/password":                (401, 401, 401, 403, 403, 403, 200),  # *
+    "GET /api/audit":                                          (401, 401, 401, 403, 403, 403, 200),
 }
 # HTML pages: public by design (their scripts call the APIs above, which carry the checks).
-PAGES = {"GET /demo", "GET /login", "GET /console", "GET /dashboard", "GET /editor",
+PAGES = {"GET /demo", "GET /login", "GET /console", "GET /dashboard", "GET /editor", "GET /staff",
          "GET /docs", "GET /docs/oauth2-redirect", "GET /redoc"}
 # Cells that show a real defect: {(route, principal): "defect: ..."}; each becomes a strict xfail.
 DEFECTS: dict[tuple[str, str], str] = {}
@@ -118,6 +123,9 @@ BODIES = {   # valid bodies, so that an allowed principal gets 2xx; a callable f
     "PUT /api/articles/{article_id}": {**ARTICLE, "body": "Students get 25% off."},
     "POST /api/articles/preview": {"body": "**bold** <script>x</script>"},
     "POST /api/admin/erase": lambda ids: {"customer": ids["erasable"]},
+    "POST /api/admin/staff": lambda ids: {"username": ids["new_username"], "password": PASSWORD, "role": "agent"},
+    "PATCH /api/admin/staff/{user_id}": {"display_name": "Sam", "teams": [TEAM]},
+    "POST /api/admin/staff/{user_id}/password": {"password": "another good password"},
 }
 # gaps=false: content gaps need the embedding model, which NoKnowledge leaves out (the role check is the same).
 QUERIES = {"GET /api/search": {"q": "how much is installation?"}, "GET /api/analytics/summary": {"gaps": "false"},
@@ -136,6 +144,9 @@ FRESH = {
     "POST /api/articles/{article_id}/archive": lambda w: {"article_id": w.article()},
     "POST /api/articles/{article_id}/discard-draft": lambda w: {"article_id": w.article(pending_draft=True)},
     "POST /api/admin/erase": lambda w: {"erasable": w.conversation()[0]},
+    "POST /api/admin/staff": lambda w: {"new_username": f"perm-new-{uuid.uuid4().hex[:10]}"},
+    "PATCH /api/admin/staff/{user_id}": lambda w: {"user_id": w.account()},
+    "POST /api/admin/staff/{user_id}/password": lambda w: {"user_id": w.account()},
 }
 
 
@@ -167,6 +178,11 @@ class World:
         with session_scope() as session:
             staff.add_user(session, name, PASSWORD, role, teams)
         return name
+
+    def account(self) -> int:
+        """A fresh staff account's id, for the routes that change one."""
+        with session_scope() as session:
+            return staff.add_user(session, f"perm-acct-{uuid.uuid4().hex[:10]}", PASSWORD, "agent", [TEAM]).id
 
     def login(self, name: str) -> str:
         return self.client.post("/api/auth/login", json={"username": name, "password": PASSWORD}).json()["token"]

@@ -15,6 +15,7 @@ from candor.db import session_scope
 from knowledge.articles import ArticleId, EditedContent
 from knowledge.models import Article
 from knowledge.store import ArticleConflict, ArticleNotFound, ArticleStore, snapshot, working_copy
+from routing import audit
 from routing.policy import Action, Turn
 from routing.staff import User
 from touchpoints.article_stats import ArticleStats, article_stats
@@ -211,6 +212,8 @@ def _transition(path: str, summary: str, call: Transition) -> Callable[..., Arti
     def transition(article_id: str, user: Editor, if_match: IfMatch = None) -> ArticleDetail:
         with session_scope() as session:
             article = _edit(lambda: call(ArticleStore(session), article_id, user.username, if_match))
+            if path == "publish":
+                audit.record(session, user.username, "article.published", article_id, version=article.version)
             return _detail(article, _stats_of(session, article_id))
 
     return transition

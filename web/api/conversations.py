@@ -82,6 +82,8 @@ class ChatMessage(BaseModel):
     sources: list[MessageSource]
     buttons: list[MessageButton]
     details: dict[str, Any] = Field(description="Structured transparency: cost breakdown, fit, …")
+    sender_name: str | None = Field(default=None, description="An agent's name as the customer sees it, "
+                                                               "e.g. Sam (Support); None for others")
 
 
 class TurnReply(BaseModel):

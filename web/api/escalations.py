@@ -16,7 +16,7 @@ from candor.db import session_scope, utcnow
 from routing import queue
 from routing.lifecycle import EscalationStatus
 from routing.models import Escalation, EscalationNote, FollowUp
-from routing.staff import User
+from routing.staff import User, public_name
 from touchpoints import conversations, live, log
 from touchpoints.models import Event
 from web.api.agents import assign_waiting, console_seen
@@ -156,7 +156,7 @@ def agent_message(escalation_id: RowId, body: CustomerMessage, user: Agent) -> C
         if not queue.is_claimed(escalation) or (escalation.claimed_by != user.username and user.role != "admin"):
             raise HTTPException(409, "Claim this escalation before replying; it is not held by you.")
         message = conversations.append(session, escalation.conversation_id, "agent", body.text,
-                                       {"agent": user.username})
+                                       {"agent": user.username, "agent_name": public_name(user)})
         return ChatMessage.model_validate(public_message(message))
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from candor.db import session_scope
 from conversations.erasure import conversations_of, erase, scrub_files, tracker_url
+from routing import audit
 from routing.staff import User
 from web.api.staff import require
 
@@ -39,5 +40,7 @@ def erase_customer(body: Erase, request: Request, user: Annotated[User, Depends(
         if not ids:
             raise HTTPException(404, f"No conversations found for {body.customer!r}; nothing erased.")
         counts = erase(session, ids, tracker_url(request.app.state.settings))
+        audit.record(session, user.username, "customer.erased", f"{len(ids)} conversation(s)",
+                     rows=sum(counts.values()))
     scrub_files(request.app.state.settings, ids)
     return Erased(conversations=len(ids), deleted=counts)

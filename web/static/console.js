@@ -1,15 +1,20 @@
 "use strict";
-/* global Staff */
+/* global Staff, ConsoleWords */
 // The agent console: queue and own workload, one conversation at a time with its transcript,
 // the bot's reasons, replies, notes and resolve. The server says when to re-read (an event
 // stream woken by every change, in any web worker); a slow timer keeps the SLA clocks moving.
 (() => {
   const { api, signIn, el, minutesSince } = Staff;
+  const W = ConsoleWords;
   const CLOCK_MS = 30000;
+  const NEAR_BOTTOM_PX = 40;   // "at the newest message" allows for a few pixels of rounding
   let me = null;
   let openId = null;
+  let detail = null;           // the open escalation as last read
+  let shownSeq = 0;            // the newest message seq the transcript shows
   let canned = [];
   let changes = null;
+  const articles = new Map();  // article id → {title, url}, read once per page
 
   function slaText(escalation) {
     const left = Math.round((Date.parse(escalation.sla_due_at) - Date.now()) / 60000);
@@ -22,7 +27,7 @@
       el("button", { type: "button", onclick: () => openEscalation(escalation.id) },
         el("strong", { text: `#${escalation.id} · P${escalation.priority} · ${escalation.team}` }),
         el("span", { text: ` waiting ${minutesSince(escalation.created_at)} min · ${slaText(escalation)}` }),
-        el("span", { class: "why", text: escalation.reasons.join(", ") })));
+        el("span", { class: "why", text: escalation.reasons.map(W.reason).join(" · ") })));
   }
 
   async function refreshQueues() {
@@ -36,28 +41,31 @@
     document.getElementById("mine-count").textContent = `(${mine.length})`;
   }
 
-  const showError = (root, error) => Staff.showError(root.querySelector(".error"), error);
+  const root = () => document.getElementById("detail");
+  const showError = (error) => Staff.showError(root().querySelector(".error"), error);
 
-  async function act(root, work) {
-    showError(root, null);
+  async function act(work) {
+    showError(null);
     try {
       await work();
       await Promise.all([refreshQueues(), renderDetail(openId)]);
     } catch (error) {
-      showError(root, error);
+      showError(error);
     }
   }
 
   // Sends the box's text; the box is cleared at once, so typing the next message is never
   // wiped by this one finishing, and a failed send gives the text back rather than losing it.
-  function postOnSubmit(root, formSelector, boxSelector, path) {
-    root.querySelector(formSelector).addEventListener("submit", (event) => {
+  function postOnSubmit(formSelector, boxSelector, path, check = () => null) {
+    root().querySelector(formSelector).addEventListener("submit", (event) => {
       event.preventDefault();
-      const box = root.querySelector(boxSelector);
+      const box = root().querySelector(boxSelector);
       const text = box.value.trim();
       if (!text) return;
+      const problem = check(text);
+      if (problem) { showError(new Error(problem)); box.focus(); return; }
       box.value = "";
-      act(root, async () => {
+      act(async () => {
         try {
           await api(path, { method: "POST", body: JSON.stringify({ text }) });
         } catch (error) {
@@ -68,56 +76,172 @@
     });
   }
 
+  const unfilled = (text) => (W.firstGap(text)
+    ? "The reply still has a placeholder in braces: type what it stands for, then send." : null);
+
+  function cannedOptions() {
+    const select = root().querySelector("#canned");
+    const words = root().querySelector("#canned-search").value.toLowerCase().split(/\s+/).filter(Boolean);
+    const found = canned.filter((c) => words.every((w) => `${c.title} ${c.body}`.toLowerCase().includes(w)));
+    select.replaceChildren(
+      el("option", { value: "", text: found.length ? `Insert a canned response… (${found.length})` : "No canned response matches" }),
+      ...found.map((c) => el("option", { value: String(c.id), text: c.title })));
+  }
+
+  function insertCanned(chosen) {
+    const box = root().querySelector("#reply-text");
+    const first = detail && detail.considered_articles.map((id) => articles.get(id)).find((a) => a && a.url);
+    const body = W.fill(chosen.body, {
+      customer_name: detail && detail.customer_name,
+      wait: detail && W.waitWords(minutesSince(detail.created_at)),
+      article_link: first && first.url,
+    });
+    box.value = box.value ? `${box.value} ${body}` : body;
+    box.focus();   // a canned reply is a start: the agent adapts it before sending
+    const gap = W.firstGap(box.value);
+    if (gap) box.setSelectionRange(gap[0], gap[1]);
+  }
+
   function buildDetail(id) {
-    const root = document.getElementById("detail");
     const view = document.getElementById("detail-template").content.cloneNode(true);
-    root.replaceChildren(view);
-    const select = root.querySelector("#canned");
-    for (const item of canned) select.append(el("option", { value: String(item.id), text: item.title }));
+    root().replaceChildren(view);
+    detail = null;
+    shownSeq = 0;
+    const select = root().querySelector("#canned");
+    cannedOptions();
+    root().querySelector("#canned-search").addEventListener("input", cannedOptions);
     select.addEventListener("change", () => {
       const chosen = canned.find((c) => String(c.id) === select.value);
-      const box = root.querySelector("#reply-text");
-      if (chosen) box.value = box.value ? `${box.value} ${chosen.body}` : chosen.body;
       select.value = "";
-      box.focus();   // a canned reply is a start: the agent adapts it before sending
+      if (chosen) insertCanned(chosen);
     });
-    root.querySelector(".claim").addEventListener("click", () =>
-      act(root, () => api(`/api/escalations/${id}/claim`, { method: "POST" })));
-    root.querySelector(".return").addEventListener("click", () =>
-      act(root, () => api(`/api/escalations/${id}/resolve`, { method: "POST", body: JSON.stringify({ return_to_bot: true }) })));
-    root.querySelector(".close").addEventListener("click", () =>
-      act(root, () => api(`/api/escalations/${id}/resolve`, { method: "POST", body: JSON.stringify({ return_to_bot: false }) })));
-    postOnSubmit(root, ".reply", "#reply-text", `/api/escalations/${id}/messages`);
-    postOnSubmit(root, ".note", "#note-text", `/api/escalations/${id}/notes`);
+    root().querySelector(".claim").addEventListener("click", () =>
+      act(() => api(`/api/escalations/${id}/claim`, { method: "POST" })));
+    root().querySelector(".resolve").addEventListener("click", () => askResolution(id));
+    postOnSubmit(".reply", "#reply-text", `/api/escalations/${id}/messages`, unfilled);
+    postOnSubmit(".note", "#note-text", `/api/escalations/${id}/notes`);
+    root().querySelector("#reply-text").addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        root().querySelector(".reply").requestSubmit();
+      }
+    });
+    const transcript = root().querySelector(".transcript");
+    const pill = root().querySelector(".new-messages");
+    transcript.addEventListener("scroll", () => { if (atNewest(transcript)) pill.hidden = true; });
+    pill.addEventListener("click", () => {
+      transcript.scrollTop = transcript.scrollHeight;
+      pill.hidden = true;
+      transcript.focus();
+    });
+  }
+
+  // The resolve dialog: modal (the page behind is inert), Escape or Cancel leave things as they
+  // were, and focus goes back to where the agent was.
+  function askResolution(id) {
+    const dialog = document.getElementById("resolve-dialog");
+    const back = document.activeElement;
+    dialog.querySelector("#resolution").value = "";
+    dialog.returnValue = "";
+    dialog.showModal();
+    dialog.addEventListener("close", () => {
+      if (back && back.isConnected) back.focus();
+      if (dialog.returnValue !== "resolve") return;
+      const toBot = dialog.querySelector("input[name=outcome]:checked").value === "bot";
+      const resolution = dialog.querySelector("#resolution").value.trim();
+      act(async () => {
+        if (resolution) {
+          await api(`/api/escalations/${id}/notes`, { method: "POST", body: JSON.stringify({ text: `Resolution: ${resolution}` }) });
+        }
+        await api(`/api/escalations/${id}/resolve`, { method: "POST", body: JSON.stringify({ return_to_bot: toBot }) });
+      });
+    }, { once: true });
+  }
+
+  // A modal dialog keeps the page behind inert, but Tab from its last control would leave for
+  // the browser's own toolbar: it wraps round instead.
+  function trapFocus(dialog) {
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab") return;
+      const stops = [...dialog.querySelectorAll("input:checked, textarea, button")];
+      const [first, last] = [stops[0], stops[stops.length - 1]];
+      if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+      else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+    });
+  }
+
+  async function articleOf(id) {
+    if (!articles.has(id)) {
+      const found = await api(`/api/articles/${encodeURIComponent(id)}`).catch(() => null);
+      // The link customers get is the published article's own page, when it has one.
+      const url = found && ((found.published && found.published.url) || (found.working && found.working.url));
+      articles.set(id, found ? { title: found.title, url: url || null } : null);
+    }
+    return articles.get(id);
+  }
+
+  async function consideredItems(ids) {
+    if (!ids.length) return [el("li", { text: "None" })];
+    const found = await Promise.all(ids.map(articleOf));
+    return found.map((article, i) => {
+      if (!article) return el("li", { text: "An article since removed from the knowledge base" });
+      if (article.url) return el("li", {}, el("a", { href: article.url, target: "_blank", rel: "noopener", text: article.title }));
+      // No page of its own: an admin may open it in the editor; an agent reads the title.
+      if (me.role === "admin") return el("li", {}, el("a", { href: `/editor?article=${encodeURIComponent(ids[i])}`, text: article.title }));
+      return el("li", { text: article.title });
+    });
+  }
+
+  const atNewest = (box) => box.scrollHeight - box.scrollTop - box.clientHeight <= NEAR_BOTTOM_PX;
+
+  const senderName = (m) => (m.sender === "agent" ? (m.sender_name || "Agent")
+    : { customer: "Customer", bot: "Bot", system: "System" }[m.sender] || W.reason(m.sender));
+
+  // Follows the newest message if the agent was there; otherwise keeps their place and says
+  // that something new arrived below.
+  function renderTranscript(messages) {
+    const box = root().querySelector(".transcript");
+    const follow = shownSeq === 0 || atNewest(box);
+    const newest = messages.length ? messages[messages.length - 1].seq : 0;
+    if (newest === shownSeq && box.children.length === messages.length) return;
+    const top = box.scrollTop;
+    box.replaceChildren(...messages.map((m) =>
+      el("li", { class: `message ${m.sender}` },
+        el("span", { class: "sender", text: senderName(m) }),
+        el("p", { text: m.text }))));
+    const arrived = newest > shownSeq && shownSeq !== 0;
+    shownSeq = newest;
+    if (follow) box.scrollTop = box.scrollHeight;
+    else {
+      box.scrollTop = top;
+      if (arrived) root().querySelector(".new-messages").hidden = false;
+    }
   }
 
   async function renderDetail(id) {
     if (id === null) return;
-    const root = document.getElementById("detail");
-    const detail = await api(`/api/escalations/${id}`);
+    const read = await api(`/api/escalations/${id}`);
     if (id !== openId) return;
-    root.querySelector(".title").textContent = `Escalation #${detail.id} · ${detail.status}`;
-    root.querySelector(".meta").textContent =
-      `Team ${detail.team} · priority P${detail.priority} · waiting since ${minutesSince(detail.created_at)} min · ${slaText(detail)}` +
-      (detail.claimed_by ? ` · held by ${detail.claimed_by}` : "");
-    const evidence = detail.evidence.map((e) => Object.entries(e).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join("; "));
-    root.querySelector(".reasons").textContent = `Why: ${detail.reasons.join(", ")}${evidence.length ? ` (${evidence.join(" | ")})` : ""}`;
-    const mine = detail.status === "claimed" && detail.claimed_by === me.username;
-    root.querySelector(".claim").hidden = detail.status !== "queued";
-    root.querySelector(".return").hidden = detail.status === "closed";
-    root.querySelector(".close").hidden = detail.status === "closed";
-    root.querySelector(".reply").hidden = !mine;
-    root.querySelector(".considered").replaceChildren(
-      ...(detail.considered_articles.length ? detail.considered_articles : ["(none)"]).map((a) => el("li", { text: a })));
-    root.querySelector(".follow-ups").replaceChildren(
-      ...(detail.follow_ups.length ? detail.follow_ups.map((f) => `${f.email} (${f.status})`) : ["(none)"])
+    detail = read;
+    const r = root();
+    r.querySelector(".title").textContent = `Escalation #${read.id} · ${read.status}`;
+    r.querySelector(".meta").textContent =
+      `Team ${read.team} · priority P${read.priority} · waiting since ${minutesSince(read.created_at)} min · ${slaText(read)}` +
+      (read.claimed_by ? ` · held by ${read.claimed_by}` : "");
+    r.querySelector(".reasons").replaceChildren(...read.reasons.map((code) => el("li", { text: W.reason(code) })));
+    r.querySelector(".evidence").replaceChildren(...read.evidence.flatMap(W.evidence).map((t) => el("li", { text: t })));
+    const mine = read.status === "claimed" && read.claimed_by === me.username;
+    r.querySelector(".claim").hidden = read.status !== "queued";
+    r.querySelector(".resolve").hidden = read.status === "closed";
+    r.querySelector(".reply").hidden = !mine;
+    r.querySelector(".follow-ups").replaceChildren(
+      ...(read.follow_ups.length ? read.follow_ups.map((f) => `${f.email} (${f.status})`) : ["None"])
         .map((t) => el("li", { text: t })));
-    root.querySelector(".transcript").replaceChildren(...detail.transcript.map((m) =>
-      el("li", { class: `message ${m.sender}` },
-        el("span", { class: "sender", text: m.sender }),
-        el("p", { text: m.text }))));
-    root.querySelector(".notes").replaceChildren(...detail.notes.map((n) =>
+    renderTranscript(read.transcript);
+    r.querySelector(".notes").replaceChildren(...read.notes.map((n) =>
       el("li", {}, el("strong", { text: `${n.author}: ` }), el("span", { text: n.text }))));
+    const considered = await consideredItems(read.considered_articles);
+    if (id === openId) r.querySelector(".considered").replaceChildren(...considered);
   }
 
   function refresh() {
@@ -142,8 +266,23 @@
     follow();
   }
 
+  // Alt+letter and Ctrl+Enter: screen readers' browse-mode commands are single keys, so these
+  // leave them alone. Only acts on a button the page currently shows.
+  function shortcuts(event) {
+    if (!event.altKey || event.ctrlKey || event.metaKey || openId === null) return;
+    if (document.getElementById("resolve-dialog").open) return;
+    const target = { KeyC: ".claim", KeyR: ".resolve", KeyK: "#canned-search" }[event.code];
+    const node = target && root().querySelector(target);
+    if (!node || node.hidden || node.closest("[hidden]")) return;
+    event.preventDefault();
+    if (node.tagName === "BUTTON") node.click(); else node.focus();
+  }
+
   async function main() {
     me = await signIn(["agent", "admin"]);
+    document.querySelector(".admin-link").hidden = me.role !== "admin";
+    document.addEventListener("keydown", shortcuts);
+    trapFocus(document.getElementById("resolve-dialog"));
     canned = await api("/api/canned-responses");
     await refreshQueues();
     follow();

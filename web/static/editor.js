@@ -224,6 +224,9 @@
     // The analytics dashboard links here with a question nobody could answer yet.
     const question = new URLSearchParams(location.search).get("question");
     if (question) newArticle(question);
+    // The agent console links an article the bot considered here.
+    const article = new URLSearchParams(location.search).get("article");
+    if (article) openArticle(article);
   }
 
   main();

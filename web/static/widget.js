@@ -166,12 +166,16 @@
     return open;
   }
 
-  function bubble(sender, text) {
+  function bubble(sender, text, name) {
     const item = document.createElement("li");
     item.className = `message ${sender}`;
     const who = document.createElement("span");
     who.className = "visually-hidden";
     who.textContent = { customer: "You: ", bot: "Assistant: ", agent: "Support agent: " }[sender] || "";
+    if (name) {   // a person's reply says who wrote it, on screen and to screen readers alike
+      who.className = "name";
+      who.textContent = name;
+    }
     const body = document.createElement("p");
     body.textContent = text;
     item.append(who, body);
@@ -187,7 +191,7 @@
     }
     if (message.sender === "customer") closeChoices();   // a transcript replays what was answered
     const text = message.sender === "customer" ? (payloadTitles.get(message.text) || message.text) : message.text;
-    const item = bubble(message.sender, text);
+    const item = bubble(message.sender, text, message.sender === "agent" ? message.sender_name : null);
     const details = message.details && typeof message.details === "object" ? message.details : {};
     const extra = structured(details);
     if (extra) { item.classList.add("rich"); item.append(extra); }
@@ -365,7 +369,12 @@
       $(".compose").requestSubmit();
     }
   });
-  $(".human").addEventListener("click", () => send(HUMAN, "Talk to a person"));
+  // The button disables itself once queued, which would drop keyboard focus to the page body
+  // (and Escape with it): focus goes on to typing, which the person will read.
+  $(".human").addEventListener("click", () => {
+    input.focus();
+    send(HUMAN, "Talk to a person");
+  });
   $(".restart").addEventListener("click", async () => {
     localStorage.removeItem(STORE);
     stream?.abort();
@@ -389,6 +398,10 @@
   launcher.addEventListener("click", () => toggle(panel.hidden));
   $(".close").addEventListener("click", () => toggle(false));
   root.addEventListener("keydown", (event) => { if (event.key === "Escape") toggle(false); });
+  // Should focus still end up on the bare page (a button it sat on was removed), Escape closes.
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !panel.hidden && document.activeElement === document.body) toggle(false);
+  });
   document.body.append(host);
   if (localStorage.getItem(STORE)) toggle(true);   // a reload brings the conversation back open
 })();

@@ -1,0 +1,90 @@
+"use strict";
+/* exported ConsoleWords */
+// What the console shows instead of the router's internals: reason codes, evidence and intents
+// in words an agent reads at a glance, and canned-response placeholders filled from the case.
+// Pure functions, no DOM: the console page decides where the words go.
+const ConsoleWords = (() => {
+  const REASONS = {
+    explicit_request: "Asked for a person",
+    complaint: "Complaint",
+    possible_complaint: "May be a complaint",
+    human_topic: "A topic people handle",
+    negative_sentiment: "Customer sounds unhappy",
+    repeated_failure: "The bot failed several times",
+    bot_unavailable: "The bot was unavailable",
+    high_value_decision: "Deciding on a high-value plan",
+    low_confidence: "The bot was not sure of an answer",
+    out_of_scope: "Outside what the bot covers",
+    smalltalk: "Small talk",
+  };
+  const INTENTS = {
+    request_human: "asking for a person",
+    complain: "complaining",
+    ask_cost: "asking what something costs",
+    ask_fit: "asking which plan fits",
+    check_fit: "choosing a plan",
+    ask_howto: "asking how to do something",
+    ask_policy: "asking about a policy",
+    ask_tradeoff: "comparing options",
+    bot_challenge: "asking whether this is a bot",
+    out_of_scope: "asking about something we do not cover",
+    greet: "greeting", goodbye: "saying goodbye", thank: "thanking",
+    affirm: "saying yes", deny: "saying no", inform: "giving details",
+    feedback_helpful: "saying an answer helped", feedback_unhelpful: "saying an answer did not help",
+    keep_bot: "choosing to stay with the bot", rate: "rating the help",
+  };
+
+  // An unknown code still reads as words ("billing_dispute" → "Billing dispute"), never as a code.
+  const words = (code) => {
+    const text = String(code).replace(/[_-]+/g, " ").trim();
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  };
+  const percent = (share) => `${Math.round(Number(share) * 100)} %`;
+  const reason = (code) => REASONS[code] || words(code);
+  const intent = (code) => INTENTS[code] || words(code).toLowerCase();
+
+  function mood(sentiment) {
+    if (sentiment <= -0.6) return "very unhappy";
+    if (sentiment < 0) return "unhappy";
+    return "calm";
+  }
+
+  // One sentence per piece of evidence; the considered articles have their own list on the page.
+  function evidence(item) {
+    const out = [];
+    if (item.intent !== undefined) {
+      const sure = item.intent_confidence !== undefined ? ` (${percent(item.intent_confidence)} sure)` : "";
+      out.push(`The customer seemed to be ${intent(item.intent)}${sure}.`);
+    }
+    if (item.confidence !== undefined) out.push(`Best article match: ${percent(item.confidence)} confidence.`);
+    if (item.topic !== undefined) out.push(`Topic: ${words(item.topic).toLowerCase()}.`);
+    if (item.sentiment !== undefined) out.push(`The customer sounds ${mood(item.sentiment)}.`);
+    if (item.failures_in_a_row !== undefined) {
+      out.push(`${item.failures_in_a_row} messages in a row the bot could not answer` +
+        `${item.rephrased ? ", rephrased each time" : ""}.`);
+    }
+    if (item.vip) out.push("A VIP customer.");
+    if (item.plan_price !== undefined) out.push(`Considering a plan at ${item.plan_price} a month.`);
+    return out;
+  }
+
+  const PLACEHOLDER = /\{(customer_name|wait|article_link)\}/g;
+
+  // Fills what the case knows; what it does not stays as {name} for the agent to type over.
+  function fill(text, known) {
+    return text.replace(PLACEHOLDER, (whole, name) => (known[name] ? known[name] : whole));
+  }
+
+  // The first placeholder left in a text, as [start, end], or null when there is none.
+  function firstGap(text) {
+    const match = /\{[a-z_]+\}/.exec(text);
+    return match ? [match.index, match.index + match[0].length] : null;
+  }
+
+  function waitWords(minutes) {
+    if (minutes < 1) return "less than a minute";
+    return minutes === 1 ? "1 minute" : `${minutes} minutes`;
+  }
+
+  return { reason, intent, evidence, fill, firstGap, waitWords, percent };
+})();

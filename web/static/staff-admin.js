@@ -1,0 +1,141 @@
+"use strict";
+/* global Staff */
+// Staff accounts and the audit log, for admins. The server checks everything (the same rules as
+// `candor user add`); the page shows its answer next to the form that was sent.
+(() => {
+  const { api, signIn, el } = Staff;
+  const $ = (selector) => document.querySelector(selector);
+  const ROLE_WORDS = { agent: "Agent", editor: "Editor", admin: "Admin" };
+  let me = null;
+  let accounts = [];
+  let editing = null;   // the account the dialog changes
+  let back = null;      // where focus returns when the dialog closes
+
+  const teamsOf = (text) => text.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean);
+
+  function row(account) {
+    const edit = el("button", { type: "button", class: "small", text: "Change",
+      "aria-label": `Change ${account.username}`, onclick: (event) => openEdit(account, event.currentTarget) });
+    return el("tr", { class: account.disabled ? "disabled" : "" },
+      el("th", { scope: "row", text: account.username }),
+      el("td", { text: account.shown_to_customers_as }),
+      el("td", { text: ROLE_WORDS[account.role] || account.role }),
+      el("td", { text: account.teams.length ? account.teams.join(", ") : "Every team" }),
+      el("td", { text: String(account.capacity) }),
+      el("td", { text: account.disabled ? "Disabled" : "Active" }),
+      el("td", {}, edit));
+  }
+
+  // Details in words: a change reads "role: agent → admin", never as JSON.
+  function detailWords(details) {
+    return Object.entries(details).map(([key, value]) => {
+      const name = key.replace(/_/g, " ");
+      const show = (v) => (Array.isArray(v) ? (v.join(", ") || "none") : v === null ? "none" : String(v));
+      if (value && typeof value === "object" && !Array.isArray(value) && "from" in value) {
+        return `${name}: ${show(value.from)} → ${show(value.to)}`;
+      }
+      return `${name}: ${show(value)}`;
+    }).join("; ");
+  }
+
+  async function load() {
+    const [staff, audit] = await Promise.all([api("/api/admin/staff"), api("/api/audit?limit=200")]);
+    accounts = staff;
+    $("#accounts tbody").replaceChildren(...accounts.map(row));
+    $("#audit tbody").replaceChildren(...audit.map((entry) => el("tr", {},
+      el("td", { text: entry.at.replace("T", " ").slice(0, 16) }),
+      el("td", { text: entry.actor }),
+      el("td", { text: entry.action_words }),
+      el("td", { text: entry.subject }),
+      el("td", { text: detailWords(entry.details) }))));
+  }
+
+  async function add(event) {
+    event.preventDefault();
+    Staff.showError($("#add-error"), null);
+    $("#add-done").textContent = "";
+    const body = {
+      username: $("#new-username").value.trim(),
+      password: $("#new-password").value,
+      role: $("#new-role").value,
+      teams: teamsOf($("#new-teams").value),
+      capacity: Number($("#new-capacity").value),
+    };
+    if ($("#new-display").value.trim()) body.display_name = $("#new-display").value.trim();
+    try {
+      const added = await api("/api/admin/staff", { method: "POST", body: JSON.stringify(body) });
+      event.target.reset();
+      $("#add-done").textContent = `Added ${added.username}; customers see “${added.shown_to_customers_as}”.`;
+      await load();
+    } catch (error) {
+      Staff.showError($("#add-error"), error);
+    }
+  }
+
+  function openEdit(account, from) {
+    editing = account;
+    back = from;
+    $("#edit-title").textContent = `Change ${account.username}`;
+    $("#edit-display").value = account.display_name || "";
+    $("#edit-role").value = account.role;
+    $("#edit-teams").value = account.teams.join(", ");
+    $("#edit-capacity").value = String(account.capacity);
+    $("#edit-disabled").checked = account.disabled;
+    $("#edit-password").value = "";
+    Staff.showError($("#edit-error"), null);
+    $("#edit-dialog").showModal();
+  }
+
+  async function save(event) {
+    event.preventDefault();
+    const dialog = $("#edit-dialog");
+    if (event.submitter && event.submitter.value === "cancel") { dialog.close(); return; }
+    const change = {
+      display_name: $("#edit-display").value.trim() || null,
+      role: $("#edit-role").value,
+      teams: teamsOf($("#edit-teams").value),
+      capacity: Number($("#edit-capacity").value),
+      disabled: $("#edit-disabled").checked,
+    };
+    try {
+      await api(`/api/admin/staff/${editing.id}`, { method: "PATCH", body: JSON.stringify(change) });
+      const password = $("#edit-password").value;
+      if (password) {
+        await api(`/api/admin/staff/${editing.id}/password`, { method: "POST", body: JSON.stringify({ password }) });
+      }
+      await load();
+      dialog.close();
+    } catch (error) {
+      Staff.showError($("#edit-error"), error);
+    }
+  }
+
+  // Tab wraps round inside the open dialog instead of leaving for the browser's toolbar.
+  function trapFocus(dialog) {
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab") return;
+      const stops = [...dialog.querySelectorAll("input, select, button")].filter((n) => !n.disabled);
+      const [first, last] = [stops[0], stops[stops.length - 1]];
+      if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+      else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+    });
+  }
+
+  async function main() {
+    me = await signIn(["admin"]);
+    $("#add-staff").addEventListener("submit", add);
+    $("#edit-form").addEventListener("submit", save);
+    const dialog = $("#edit-dialog");
+    trapFocus(dialog);
+    dialog.addEventListener("close", () => {
+      // A row is rebuilt after a save: focus goes to the same account's button in the new table.
+      const again = editing && [...document.querySelectorAll("#accounts button")]
+        .find((b) => b.getAttribute("aria-label") === `Change ${editing.username}`);
+      (again || back || $("#accounts-title")).focus();
+    });
+    await load();
+    return me;
+  }
+
+  main();
+})();
