@@ -22,6 +22,7 @@ import yaml
 from candor.evaluation import Outcome, Question
 from candor.ports import free_port
 from candor.settings import Settings, get_settings
+from touchpoints.status import ConversationStatus
 
 RETRY_STATUSES = {429, 503}
 REPLY_CHARS = 160
@@ -51,7 +52,7 @@ def outcome_from_reply(question: Question, reply: dict[str, Any], seconds: float
     cited = next((m["sources"][0]["article_id"] for m in messages if m.get("sources")), None)
     offers_person = any(b.get("payload") == HUMAN_PAYLOAD for m in messages for b in m.get("buttons") or [])
     # Offered a person *instead of* an answer; an answer with an offer beside it is still an answer.
-    escalated = reply.get("status") == "queued" or (offers_person and cited is None)
+    escalated = reply.get("status") == ConversationStatus.QUEUED or (offers_person and cited is None)
     seen = what_the_bot_saw(timeline) if timeline is not None else {}
     ranked = list(seen.get("considered") or ([cited] if cited else []))
     text = " / ".join(m.get("text") or "" for m in messages)

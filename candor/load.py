@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from candor.load_cpu import CpuMeter, spent
+from touchpoints.status import ConversationStatus
 from web.rasa_client import Balancer
 
 TARGETS = {"lost": 0, "error_rate_pct": 0.1, "p95_ratio": 1.5}
@@ -40,7 +41,7 @@ class Customer:
     questions: list[str]
     id: str = ""
     token: str = ""
-    status: str = "bot"
+    status: str = ConversationStatus.BOT
     acked: list[str] = field(default_factory=list)    # answered 2xx, in the order sent
     unacked: list[str] = field(default_factory=list)  # failed or timed out: may or may not be stored
 
@@ -203,7 +204,7 @@ async def _candor(http: httpx.AsyncClient, url: str, c: Customer, turns: range, 
             return
         c.id, c.token = response.json()["id"], response.json()["token"]
     for t in turns:
-        text, queued = c.questions[t], c.status != "bot"
+        text, queued = c.questions[t], c.status != ConversationStatus.BOT
         ms, response, error = await _timed(http.post(  # a key per message, as the widget sends
             f"{url}/api/conversations/{c.id}/messages", json={"text": text},
             headers={"Authorization": f"Bearer {c.token}", "Idempotency-Key": str(uuid.uuid4())}))
@@ -320,7 +321,7 @@ async def _audit(http: httpx.AsyncClient, url: str, customers: list[Customer]) -
         audit.lost, audit.duplicated, audit.out_of_order = (audit.lost + lost, audit.duplicated + duplicated,
                                                             audit.out_of_order + out_of_order)
         audit.checked_messages += len(c.acked)
-        audit.escalated += body.get("status") != "bot"
+        audit.escalated += body.get("status") != ConversationStatus.BOT
 
     await asyncio.gather(*(one(c) for c in opened))
     return audit
