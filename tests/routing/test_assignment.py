@@ -241,3 +241,22 @@ def test_the_shipped_policy_assigns_by_hand_unless_a_team_says_otherwise(tmp_pat
     path.write_text("assignment: {default: manual, teams: {billing: round_robin}}\n")
     mine = load_policy(path).assignment
     assert (mine.mode("billing"), mine.mode("sales")) == ("round_robin", "manual")
+
+
+def test_candor_user_add_sets_the_capacity(database):
+    from typer.testing import CliRunner
+
+    from candor.cli import app
+    from candor.db import session_scope
+
+    name = f"cli-{secrets.token_hex(4)}"
+    runner = CliRunner()
+    added = runner.invoke(app, ["user", "add", name, "--role", "agent", "--team", "billing", "--capacity", "5",
+                                "--password", "password1"])
+    assert added.exit_code == 0, added.output
+    refused = runner.invoke(app, ["user", "add", f"{name}x", "--role", "agent", "--capacity", "0",
+                                  "--password", "password1"])
+    assert refused.exit_code == 2 and "capacity must be between 1 and 50" in refused.output
+    with session_scope() as session:
+        user = session.scalar(select(User).where(User.username == name))
+        assert (user.capacity, user.teams, user.presence) == (5, ["billing"], Presence.OFFLINE)
