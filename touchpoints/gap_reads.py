@@ -6,13 +6,15 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, desc, func, select
+from sqlalchemy import ColumnElement, desc, func, select, union_all
 from sqlalchemy.orm import Session
 
 from knowledge.store import ArticleStore
 from touchpoints.gap_models import ContentGap, GapProgress, GapQuestion
 from touchpoints.models import Event
 from touchpoints.unanswered import KINDS
+
+NEWEST = 50   # rows read per gap to find its ten newest distinct wordings
 
 
 def caught_up(session: Session) -> bool:
@@ -32,7 +34,7 @@ def idle(session: Session, searched_revision: int) -> bool:
 def read_gaps(session: Session, since: datetime | None = None, until: datetime | None = None,
               limit: int = 20) -> list[dict[str, Any]]:
     """Open gaps with questions asked in the window, largest first (questions in the window), each
-    with its representative and up to 10 of its questions, the most asked first. Three queries."""
+    with its representative and up to 10 of its questions, the newest wordings first. Three queries."""
     window: list[ColumnElement[bool]] = []
     if since:
         window.append(GapQuestion.created_at >= since)
@@ -45,16 +47,17 @@ def read_gaps(session: Session, since: datetime | None = None, until: datetime |
     ids = [gap_id for gap_id, _ in top]
     if not ids:
         return []
-    times = func.count().label("times")
-    grouped = (select(GapQuestion.gap_id, GapQuestion.text, times).where(GapQuestion.gap_id.in_(ids), *window)
-               .group_by(GapQuestion.gap_id, GapQuestion.text).subquery())
-    rank = func.row_number().over(partition_by=grouped.c.gap_id,
-                                  order_by=(grouped.c.times.desc(), grouped.c.text)).label("rank")
-    ranked = select(grouped.c.gap_id, grouped.c.text, rank).subquery()
+    # Each gap's newest wordings in the window: an index range (gap_id, created_at) per gap, in one
+    # statement; counting every wording of a large gap would read all its rows.
+    newest = [select(GapQuestion.gap_id, GapQuestion.text, GapQuestion.created_at, GapQuestion.id)
+              .where(GapQuestion.gap_id == gap_id, *window)
+              .order_by(GapQuestion.created_at.desc(), GapQuestion.id.desc()).limit(NEWEST).subquery()
+              for gap_id in ids]
+    rows = session.execute(union_all(*(select(*part.c) for part in newest))).tuples().all()
     questions: dict[Any, list[str]] = defaultdict(list)
-    for gap_id, text in session.execute(select(ranked.c.gap_id, ranked.c.text).where(ranked.c.rank <= 10)
-                                        .order_by(ranked.c.gap_id, ranked.c.rank)).tuples():
-        questions[gap_id].append(text)
+    for gap_id, text, _, _ in sorted(rows, key=lambda row: (row[2], row[3]), reverse=True):
+        if len(questions[gap_id]) < 10 and text not in questions[gap_id]:
+            questions[gap_id].append(text)
     representatives: dict[Any, str] = dict(session.execute(
         select(ContentGap.id, GapQuestion.text).join(GapQuestion, GapQuestion.id == ContentGap.representative_id)
         .where(ContentGap.id.in_(ids))).tuples().all())

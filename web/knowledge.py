@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 GAPS_EVERY_S = 2.0
-# A dashboard read waits at most this long for questions logged before it to be placed: long
-# enough for the model's first load in this worker, and only ever when something is waiting.
+# A dashboard read waits at most this long for questions logged before it to be placed (only
+# ever when something is waiting); while a pass runs in this worker, up to GAPS_COLD_S, which
+# covers the model's first load on a busy machine.
 GAPS_SETTLE_S = 10.0
+GAPS_COLD_S = 90.0
 
 
 def knowledge_of(state: Any) -> LiveKnowledge:
@@ -63,9 +65,13 @@ def gaps_round(state: Any, locks: Locks) -> bool:
             with session_scope() as session:
                 if gap_reads.idle(session, getattr(state, "gaps_searched_revision", -1)):
                     return False
-            knowledge = knowledge_of(state)
-            report = gap_store.run_pass(session_scope, knowledge.search_index.embedder.encode_transient,
-                                        knowledge.search)
+            state.gaps_running = True
+            try:
+                knowledge = knowledge_of(state)
+                report = gap_store.run_pass(session_scope, knowledge.search_index.embedder.encode_transient,
+                                            knowledge.search)
+            finally:
+                state.gaps_running = False
             if report.added or report.removed or report.closed:
                 logger.info("Content gaps: %s", report)
             if not report.busy:
@@ -80,7 +86,10 @@ def settle_gaps(request: Request, session: Session) -> None:
     """Wait (bounded) until the gap job has placed the questions logged before this request."""
     if not getattr(request.app.state, "content_gaps", False):
         return
-    deadline = time.monotonic() + GAPS_SETTLE_S
-    while not gap_reads.caught_up(session) and time.monotonic() < deadline:
+    began = time.monotonic()
+    while not gap_reads.caught_up(session):
+        waited = time.monotonic() - began
+        if waited > GAPS_COLD_S or (waited > GAPS_SETTLE_S and not getattr(request.app.state, "gaps_running", False)):
+            return
         session.rollback()   # a fresh snapshot on the next look
         time.sleep(0.1)

@@ -169,7 +169,7 @@ def test_a_question_answered_after_an_unsure_try_leaves_its_gap(scope):
         assert session.query(ContentGap).count() == 1        # the emptied gap went
     log(scope, "c1", feedback(False))                        # ... but that answer did not help after all
     gap_store.run_pass(scope, encode)
-    assert table(scope) == [("pause", 2, ["pause", "pause it"]), ("gift", 1, ["gift"])]
+    assert table(scope) == [("pause", 2, ["pause it", "pause"]), ("gift", 1, ["gift"])]   # newest wording first
 
 
 def test_reclustering_the_window_undoes_an_order_effect(scope, monkeypatch):
