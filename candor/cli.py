@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from candor.bench_analytics import bench_analytics
+from candor.bench_gaps import bench_gaps
 from candor.cli_touchpoints import erase, report, touchpoints_app
 from candor.settings import get_settings
 
@@ -36,6 +37,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 bench_app.command("analytics")(bench_analytics)
+bench_app.command("gaps")(bench_gaps)
 app.add_typer(user_app, name="user")
 app.add_typer(touchpoints_app, name="touchpoints")
 app.command("report")(report)
