@@ -3,6 +3,7 @@ the rest of the console makes to keep assignment going (the console was seen, sl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from fastapi import APIRouter, Request
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from candor.db import session_scope, utcnow
+from candor.db import DatabaseUnavailable, session_scope, utcnow
 from routing import assignment, presence
 from routing.config import Assignment
 from routing.lifecycle import Presence
@@ -20,6 +21,7 @@ from web.api.staff import Agent, visible_teams
 from web.schemas import UtcDatetime
 
 router = APIRouter(prefix="/api/agents", tags=["agent"])
+logger = logging.getLogger(__name__)
 
 
 class PresenceChange(BaseModel):
@@ -69,10 +71,15 @@ def console_seen(request: Request, user: User) -> None:
     """The agent's console called: they are not gone. One who had gone quiet is back, and may be
     given their teams' waiting conversations."""
     rules = policy(request)
-    with session_scope() as session:
-        back = presence.seen(session, session.get_one(User, user.id), utcnow(), rules.away_after)
-    if back:
-        assign_waiting(request, user.teams or None)
+    try:
+        with session_scope() as session:
+            back = presence.seen(session, session.get_one(User, user.id), utcnow(), rules.away_after)
+        if back:
+            assign_waiting(request, user.teams or None)
+    except DatabaseUnavailable as error:
+        # Only presence is lost (the agent may show as away for a while); the console's own
+        # reads report the outage, and an open event stream is not cut for it.
+        logger.warning("Could not note that %s's console called: %s", user.username, error)
 
 
 @router.put("/me/presence")
