@@ -70,8 +70,9 @@ def escalation_spans(events: Iterable[EventLike]) -> list[EscalationSpan]:
         if event.kind != "escalation_transition":
             continue
         data = event.data or {}
-        span = spans.setdefault(data.get("escalation_id"),
-                                EscalationSpan(event.created_at, conversation_id=event.conversation_id))
+        key = data.get("escalation_id")
+        span = spans.setdefault(key, EscalationSpan(event.created_at, conversation_id=event.conversation_id,
+                                                    escalation_id=key if isinstance(key, int) else None))
         if data.get("new") == EscalationStatus.CLAIMED:
             span.claimed_at, span.claimed_by = event.created_at, data.get("by")
         elif data.get("new") == EscalationStatus.CLOSED:
@@ -110,7 +111,8 @@ def _claims(conversation_id: str, spans: list[EscalationSpan],
             continue
         first = next((at for at in agent_replies if at >= span.claimed_at), None)
         claims.append(AgentClaim(
-            conversation_id=conversation_id, agent=span.claimed_by, claimed_at=span.claimed_at,
+            conversation_id=conversation_id, escalation_id=span.escalation_id, agent=span.claimed_by,
+            claimed_at=span.claimed_at,
             first_reply_at=first, closed_at=span.closed_at,
             first_response_s=(first - span.claimed_at).total_seconds() if first else None,
             handle_s=(span.closed_at - span.claimed_at).total_seconds() if span.closed_at else None))

@@ -36,6 +36,7 @@ class EscalationSpan:
     closed_at: datetime | None = None
     claimed_by: str | None = None
     conversation_id: str | None = None
+    escalation_id: int | None = None
 
 
 @dataclass

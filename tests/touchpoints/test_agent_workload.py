@@ -2,10 +2,12 @@ import secrets
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from touchpoints import conversations, log
 from touchpoints.analytics import agent_workload
 from touchpoints.journey import load_journey
+from touchpoints.models import AgentClaim
 from touchpoints.scorer import rescore
 
 pytestmark = pytest.mark.unit
@@ -34,3 +36,8 @@ def test_handled_first_response_and_handle_time_per_agent(session):
     # The reply before the first claim does not count; the second claim has no reply yet.
     assert mine == {"agent": agent, "escalations_handled": 2, "closed": 1,
                     "median_first_response_s": 60.0, "median_handle_s": 480.0}
+    # The first reply is kept on each claimed escalation's row, which the workload groups in SQL.
+    claims = {c.escalation_id: c for c in session.scalars(
+        select(AgentClaim).where(AgentClaim.conversation_id == conversation.id))}
+    assert claims[first].first_reply_at == T0 + timedelta(minutes=3) and claims[first].handle_s == 480.0
+    assert claims[second].first_reply_at is None and claims[second].closed_at is None
