@@ -1,4 +1,4 @@
-"""``candor bench search``: index build and query latency, FAISS against brute-force numpy."""
+"""``candor bench search``: index build, query latency and recall, FAISS against brute-force numpy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from knowledge.embedder import DIM, Embedder
-from knowledge.index import FaissIndex, NumpyIndex, VectorIndex
+from knowledge.index import AdaptiveIndex, FaissIndex, NumpyIndex, VectorIndex
 
 UNITS_PER_ARTICLE = 3  # a title, a question and a passage, as the search indexes them
 
@@ -21,45 +21,77 @@ class Row:
     build_s: float
     p50_ms: float
     p95_ms: float
+    recall_at_10: float  # share of the exact top 10 this index also returns in its top 10
 
 
-def synthetic_units(articles: int, seed: int = 0) -> np.ndarray:
-    """Clustered unit vectors: each article's units lie near its own random direction."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(articles, DIM)).astype(np.float32)
-    units = np.repeat(centres, UNITS_PER_ARTICLE, axis=0)
-    units += 0.6 * rng.normal(size=units.shape).astype(np.float32)
-    normalised: np.ndarray = units / np.linalg.norm(units, axis=1, keepdims=True)
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    normalised: np.ndarray = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     return normalised
 
 
+def synthetic_units(articles: int, seed: int = 0) -> np.ndarray:
+    """Unit vectors shaped like a knowledge base's: articles gather in topics (about 20 each, as
+    pricing or router articles do), and an article's units (title, question, passage) lie near it."""
+    rng = np.random.default_rng(seed)
+    topics = rng.normal(size=(max(1, articles // 20), DIM)).astype(np.float32)
+    centres = topics[rng.integers(0, len(topics), articles)]
+    centres += 0.7 * rng.normal(size=centres.shape).astype(np.float32)
+    units = np.repeat(centres, UNITS_PER_ARTICLE, axis=0)
+    units += 0.5 * rng.normal(size=units.shape).astype(np.float32)
+    return _unit(units)
+
+
+def synthetic_queries(units: np.ndarray, n: int, seed: int = 1) -> np.ndarray:
+    """Queries near random units (cosine ~0.8, as a customer's wording is to an article's).
+    The noise is scaled to unit vectors: per-dimension noise of 0.3 would drown a unit vector's
+    ~0.05 per dimension and make every query random, so no index could find its neighbours."""
+    rng = np.random.default_rng(seed)
+    picks = units[rng.integers(0, len(units), n)]
+    return _unit(picks + (0.8 / np.sqrt(DIM)) * rng.normal(size=picks.shape).astype(np.float32))
+
+
+def recall_at(found: np.ndarray, exact: np.ndarray, k: int = 10) -> float:
+    """Mean share of each query's exact top k that the index found in its own top k."""
+    if not len(exact):
+        return 1.0
+    shared = [len(set(f[:k].tolist()) & set(e[:k].tolist())) for f, e in zip(found, exact, strict=True)]
+    return float(np.mean(shared)) / k
+
+
 def measure(make: Callable[[], VectorIndex], name: str, units: np.ndarray, queries: np.ndarray,
-            k: int = 64) -> Row:
+            exact: np.ndarray | None = None, k: int = 64) -> tuple[Row, np.ndarray]:
+    """Build incrementally (as the live index is), time single queries; the ids found, for recall."""
     started = time.perf_counter()
     index = make()
-    for start in range(0, len(units), 10_000):  # built incrementally, as the live index is
+    for start in range(0, len(units), 10_000):
         batch = units[start : start + 10_000]
         index.add(np.arange(start, start + len(batch)), batch)
     build = time.perf_counter() - started
-    latencies = []
+    latencies, found = [], []
     for query in queries:
         started = time.perf_counter()
-        index.search(query[None, :], k)
+        _, ids = index.search(query[None, :], k)
         latencies.append((time.perf_counter() - started) * 1000)
-    return Row(len(units) // UNITS_PER_ARTICLE, name, build, float(np.percentile(latencies, 50)),
-               float(np.percentile(latencies, 95)))
+        found.append(ids[0])
+    ids_found = np.asarray(found)
+    row = Row(len(units) // UNITS_PER_ARTICLE, name, build, float(np.percentile(latencies, 50)),
+              float(np.percentile(latencies, 95)), recall_at(ids_found, ids_found if exact is None else exact))
+    return row, ids_found
 
 
 def bench_search(sizes: list[int], n_queries: int = 200) -> list[Row]:
+    """Per size: numpy brute force (the baseline, and the exact answer recall is measured
+    against), FAISS exact, and the adaptive index the search serves from (exact below its
+    threshold, inverted lists above)."""
     rows = []
     for articles in sizes:
         units = synthetic_units(articles)
-        rng = np.random.default_rng(1)
-        picks = units[rng.integers(0, len(units), n_queries)]
-        queries = picks + 0.3 * rng.normal(size=picks.shape).astype(np.float32)
-        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-        rows.append(measure(lambda: NumpyIndex(DIM), "numpy brute force (baseline)", units, queries))
-        rows.append(measure(lambda: FaissIndex(DIM), "faiss IndexFlatIP + IDMap2", units, queries))
+        queries = synthetic_queries(units, n_queries)
+        baseline, exact = measure(lambda: NumpyIndex(DIM), "numpy brute force (baseline)", units, queries)
+        rows.append(baseline)
+        rows.append(measure(lambda: FaissIndex(DIM), "faiss IndexFlatIP + IDMap2", units, queries, exact)[0])
+        kind = "IVF-Flat" if len(units) > AdaptiveIndex.THRESHOLD else "exact"
+        rows.append(measure(lambda: AdaptiveIndex(DIM), f"served: adaptive ({kind})", units, queries, exact)[0])
     return rows
 
 

@@ -452,12 +452,13 @@ def bench_search(
 
     rows = run_bench([int(s) for s in sizes.split(",")], queries)
     table = Table("articles", "index", "build s", "query p50 ms", "query p95 ms",
-                  "query speed vs baseline", title="Vector search over 3 units per article (384-d, k=64)")
+                  "query speed vs baseline", "recall@10 vs exact",
+                  title="Vector search over 3 units per article (384-d, k=64)")
     baseline: dict[int, float] = {}
     for row in rows:
         baseline.setdefault(row.articles, row.p50_ms)
         table.add_row(f"{row.articles:,}", row.index, f"{row.build_s:.3f}", f"{row.p50_ms:.2f}",
-                      f"{row.p95_ms:.2f}", f"{baseline[row.articles] / row.p50_ms:.2f}x")
+                      f"{row.p95_ms:.2f}", f"{baseline[row.articles] / row.p50_ms:.2f}x", f"{row.recall_at_10:.3f}")
     console.print(table)
     texts = [f"how much does the plan number {i} cost per month with fees" for i in range(512)]
     embedder = Embedder()

@@ -1,4 +1,5 @@
-"""Vector indexes over normalised embeddings: FAISS for serving, numpy brute force as baseline."""
+"""Vector indexes over normalised embeddings: FAISS for serving (exact while small, inverted lists
+once large), numpy brute force as the baseline."""
 
 from __future__ import annotations
 
@@ -48,6 +49,106 @@ class FaissIndex:
 
     def __len__(self) -> int:
         return self._index.ntotal
+
+
+def _all(index: faiss.IndexIDMap2) -> tuple[np.ndarray, np.ndarray]:
+    """Every (id, vector) an exact index holds, to rebuild it as another kind."""
+    ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+    vectors = np.vstack([index.reconstruct(int(i)) for i in ids]) if len(ids) else np.zeros((0, index.d), np.float32)
+    return ids, vectors
+
+
+class IvfIndex:
+    """Approximate inner product over inverted lists (IVF-Flat): a query scans the `nprobe` lists
+    whose centroids are nearest, not every vector. Trained on the vectors it is built from; ids can
+    be removed (HNSW, the other common choice, cannot remove)."""
+
+    # Lists probed per query: a fixed fraction of them, never fewer than this many (or all of them
+    # in a small index, which makes it exact). `candor bench search` measures the recall it buys.
+    MIN_PROBES = 32
+    PROBE_FRACTION = 1 / 32
+
+    def __init__(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        dim = vectors.shape[1]
+        # About 4·√n lists, but at least 39 training points per list (faiss's own floor for k-means).
+        nlist = max(1, min(int(4 * np.sqrt(len(vectors))), len(vectors) // 39))
+        self._quantizer = faiss.IndexFlatIP(dim)  # kept referenced: the IVF index does not own it
+        self._index = faiss.IndexIVFFlat(self._quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        # k-means on 64 points per list: training is most of the build time, and more points
+        # did not move recall in `candor bench search`.
+        sample = vectors if len(vectors) <= 64 * nlist else vectors[
+            np.random.default_rng(0).choice(len(vectors), 64 * nlist, replace=False)]
+        self._index.cp.niter = 10  # faiss's default 25 k-means rounds tripled the build for no recall
+        self._index.train(sample)
+        self._index.nprobe = min(nlist, max(self.MIN_PROBES, int(nlist * self.PROBE_FRACTION)))
+        self.trained_on = len(vectors)
+        self.add(ids, vectors)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids):
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+
+    def remove(self, ids: np.ndarray) -> None:
+        if len(ids):
+            self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        return self._index.search(queries, min(k, max(len(self), 1)))
+
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (id, vector) held, to retrain on them."""
+        invlists = self._index.invlists
+        assert invlists is not None  # an IVF index always has its lists
+        ids, vectors = [], []
+        for listno in range(self._index.nlist):
+            size = invlists.list_size(listno)
+            if not size:
+                continue
+            ids.append(faiss.rev_swig_ptr(invlists.get_ids(listno), size).copy())
+            codes = faiss.rev_swig_ptr(invlists.get_codes(listno), size * invlists.code_size)
+            vectors.append(np.frombuffer(codes.tobytes(), dtype=np.float32).reshape(size, self._index.d))
+        if not ids:
+            return np.zeros(0, np.int64), np.zeros((0, self._index.d), np.float32)
+        return np.concatenate(ids).astype(np.int64), np.vstack(vectors)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+
+class AdaptiveIndex:
+    """Exact search while the knowledge base is small (every sample and customer KB here), inverted
+    lists once it holds more than `threshold` vectors: at 100k articles an exact query scans 300k
+    vectors (tens of ms), a probed one ~1/32 of them. Retrained whenever it has grown fourfold since
+    the last training, so its lists stay balanced as articles are added."""
+
+    THRESHOLD = 30_000
+
+    def __init__(self, dim: int, threshold: int = THRESHOLD) -> None:
+        self.dim, self.threshold = dim, threshold
+        self._index: FaissIndex | IvfIndex = FaissIndex(dim)
+
+    @property
+    def approximate(self) -> bool:
+        return isinstance(self._index, IvfIndex)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self._index.add(ids, vectors)
+        if isinstance(self._index, FaissIndex):
+            if len(self._index) > self.threshold:
+                self._index = IvfIndex(*_all(self._index._index))
+        elif len(self._index) > 4 * self._index.trained_on:
+            self._index = IvfIndex(*self._index.vectors())
+
+    def remove(self, ids: np.ndarray) -> None:
+        self._index.remove(ids)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._index.search(queries, k)
+
+    def __len__(self) -> int:
+        return len(self._index)
 
 
 class NumpyIndex:

@@ -22,7 +22,7 @@ from knowledge.compose import (
     with_verdict,
 )
 from knowledge.embedder import DIM, Embedder
-from knowledge.index import FaissIndex, VectorIndex
+from knowledge.index import AdaptiveIndex, VectorIndex
 from knowledge.lexical import LexicalIndex
 from knowledge.scoring import ArticleHead, score
 from knowledge.spelling import Speller
@@ -117,7 +117,7 @@ class KnowledgeSearch:
     ) -> None:
         self.embedder = embedder
         self.calibration = calibration or Calibration()
-        self.index = index or FaissIndex(DIM)
+        self.index = index or AdaptiveIndex(DIM)
         self.candidates = candidates
         self._entries: dict[str, _Entry] = {}
         self._units: dict[int, _Unit] = {}
