@@ -8,7 +8,7 @@ import conversations.outbox  # noqa: F401  (registers the tables on Base.metadat
 import knowledge.models  # noqa: F401
 import routing.models
 import routing.staff  # noqa: F401
-import touchpoints.gap_models  # noqa: F401
+import touchpoints.gap_models
 import touchpoints.models  # noqa: F401
 from candor.db import Base, get_engine
 
