@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from candor.db import Base, utcnow
+from touchpoints import customer_models  # noqa: F401  (the customers/visitors tables referenced below)
 from touchpoints.status import ConversationStatus, status_column_type
 
 SENDERS = ("customer", "bot", "agent", "system")
@@ -24,6 +25,11 @@ class Conversation(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The customer this conversation belongs to (see conversations.customers) and the browser it came from.
+    customer_id: Mapped[str | None] = mapped_column(
+        String(128), ForeignKey("customers.id", ondelete="SET NULL"), nullable=True, index=True)
+    visitor_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("visitors.id", ondelete="SET NULL"), nullable=True, index=True)
 
 
 class Message(Base):
