@@ -2,6 +2,8 @@
 
 Zero serious or critical findings is the bar; moderate and minor ones are left to review."""
 
+import secrets
+
 import pytest
 from browser_helpers import open_chat, say, serious_axe_violations, shot, sign_in
 from playwright.sync_api import expect
@@ -117,4 +119,38 @@ def test_editor_and_dashboard(page, stack, stack_settings, new_staff):
 
     page.goto(f"{url}/dashboard")
     expect(page.locator(".kpi").first).to_be_visible()
+    assert serious_axe_violations(page) == []
+
+
+def test_staff_page_and_its_dialog(page, stack, stack_settings, new_staff):
+    sign_in(page, stack_settings.web_url, "/staff", new_staff("ida", "admin"))
+    expect(page.locator("#accounts tbody tr").first).to_be_visible()
+    assert serious_axe_violations(page) == []
+    name = f"sam-{secrets.token_hex(3)}"
+    form = page.locator("#add-staff")
+    form.get_by_label("Username").fill(name)
+    form.get_by_label("Name customers see").fill("Sam")
+    form.get_by_label("Password").fill("short")
+    form.get_by_label("Teams").fill("support")
+    form.get_by_label("Password").press("Enter")
+    assert page.evaluate("document.querySelector('#new-password').validity.valid") is False  # the browser asks first
+    form.get_by_label("Password").fill("a long enough password")
+    form.get_by_role("button", name="Add account").click()
+    expect(page.get_by_role("status")).to_contain_text("customers see “Sam (Support)”")
+    change = page.get_by_role("button", name=f"Change {name}")
+    change.click()
+    dialog = page.get_by_role("dialog", name=f"Change {name}")
+    expect(dialog).to_be_visible()
+    assert serious_axe_violations(page) == []
+    dialog.get_by_label("Role").select_option("editor")
+    dialog.get_by_label("Disabled (cannot sign in)").check()
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name=f"Change {name}")).to_be_focused()
+    row = page.locator("#accounts tr").filter(has_text=name)
+    expect(row).to_contain_text("Editor")
+    expect(row).to_contain_text("Disabled")
+    audit = page.locator("#audit")
+    expect(audit).to_contain_text("disabled a staff account")
+    expect(audit).to_contain_text("role: agent → editor")
     assert serious_axe_violations(page) == []

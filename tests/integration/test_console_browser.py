@@ -173,3 +173,45 @@ def test_canned_search_placeholders_and_keyboard_only(page, stack_settings, api,
     expect(page.locator("#detail .notes")).to_contain_text("Resolution: Explained the waiting time.")
     assert customer.transcript()["status"] == "closed"
     assert page.dialogs == []
+
+
+def test_presence_unclaim_and_transfer_with_a_note(page, stack_settings, api, customer, cara, new_staff):
+    dev = new_staff("dev", "agent")
+    dev_token = api.post("/api/auth/login", json={"username": dev[0], "password": dev[1]}).json()["token"]
+    assert api.put("/api/agents/me/presence", json={"status": "online"},
+                   headers={"Authorization": f"Bearer {dev_token}"}).status_code == 200
+    customer.say("I need to talk to a real person")
+    mine = queued_escalation(api, cara, customer.id)
+    sign_in(page, stack_settings.web_url, "/console", cara)
+    page.get_by_label("My status").select_option("away")
+    expect(page.get_by_label("My status")).to_have_value("away")
+    token = api.post("/api/auth/login", json={"username": cara[0], "password": cara[1]}).json()["token"]
+    [me] = [a for a in api.get("/api/agents", headers={"Authorization": f"Bearer {token}"}).json()
+            if a["username"] == cara[0]]
+    assert me["chosen"] == "away"
+
+    page.locator("#queued .item").filter(has_text=f"#{mine['id']} ").get_by_role("button").click()
+    page.get_by_role("button", name="Claim").click()
+    expect(page.locator("#detail .title")).to_contain_text("claimed")
+    page.get_by_role("button", name="Back to the queue").click()
+    expect(page.locator("#detail .title")).to_contain_text("queued")
+    expect(page.locator("#detail .timeline")).to_contain_text(f"{cara[0]} put it back in the queue")
+
+    page.get_by_role("button", name="Claim").click()
+    expect(page.locator("#detail .title")).to_contain_text("claimed")
+    transfer = page.get_by_role("button", name="Transfer…")
+    transfer.click()
+    dialog = page.get_by_role("dialog", name="Transfer this conversation")
+    expect(dialog).to_be_visible()
+    page.get_by_label("To a person (optional)").select_option(dev[0])
+    dialog.get_by_role("button", name="Transfer", exact=True).click()
+    expect(dialog).to_be_visible()                                     # a note is required: nothing sent
+    page.get_by_label("Note for whoever takes it next").fill("Router swapped; check the line tomorrow.")
+    dialog.get_by_role("button", name="Transfer", exact=True).click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#detail .meta")).to_contain_text(f"held by {dev[0]}")
+    expect(page.locator("#detail .timeline")).to_contain_text(f"transferred it to {dev[0]}")
+    expect(page.locator("#detail .notes")).to_contain_text("Router swapped")
+    expect(transfer).to_be_focused()                                   # focus back where it was
+    held = api.get(f"/api/escalations/{mine['id']}", headers={"Authorization": f"Bearer {dev_token}"}).json()
+    assert held["claimed_by"] == dev[0]

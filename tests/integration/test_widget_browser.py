@@ -37,6 +37,8 @@ def test_cited_answer_handoff_live_agent_reply_and_rating(page, stack_settings, 
     api.post(f"/api/escalations/{escalation['id']}/messages", headers=agents["ana"],
              json={"text": "Hi, I'm Ana. Installation is free on a 12-month contract."})
     expect(page.locator(".message.agent")).to_contain_text("I'm Ana", timeout=15_000)  # live, no reload
+    expect(page.locator(".message.agent .name")).to_have_text(re.compile(r"^ana-\w+$"))  # who is writing
+    expect(page.get_by_label("Your message")).to_be_focused()  # a reply arriving leaves focus where it was
     say(page, "great, thank you")
     expect(page.locator(".message.customer").last).to_have_text(re.compile("great, thank you"))
     shot(page, "widget-agent")

@@ -86,5 +86,21 @@ const ConsoleWords = (() => {
     return minutes === 1 ? "1 minute" : `${minutes} minutes`;
   }
 
-  return { reason, intent, evidence, fill, firstGap, waitWords, percent };
+  const STATUS = { queued: "waiting", claimed: "taken", closed: "resolved" };
+  const status = (code) => STATUS[code] || words(code).toLowerCase();
+
+  // One line of an escalation's history (its timeline entries), in words.
+  function moved(entry) {
+    const who = entry.by || "Candor";
+    switch (entry.kind) {
+      case "escalation_transition": return `${who}: ${status(entry.old)} → ${status(entry.new)}`;
+      case "assigned": return `Given to ${entry.agent} automatically`;
+      case "released": return `Back to the queue: ${entry.agent} went offline`;
+      case "unclaimed": return `${who} put it back in the queue`;
+      case "transferred": return `${who} transferred it to ${entry.agent ? `${entry.agent} (${entry.team})` : `the ${entry.team} team`}`;
+      default: return `${who}: ${words(entry.kind).toLowerCase()}`;
+    }
+  }
+
+  return { reason, intent, evidence, fill, firstGap, waitWords, percent, moved };
 })();

@@ -1,5 +1,5 @@
 "use strict";
-/* global Staff, ConsoleWords */
+/* global Staff, ConsoleWords, ConsoleHandover */
 // The agent console: queue and own workload, one conversation at a time with its transcript,
 // the bot's reasons, replies, notes and resolve. The server says when to re-read (an event
 // stream woken by every change, in any web worker); a slow timer keeps the SLA clocks moving.
@@ -15,6 +15,8 @@
   let canned = [];
   let changes = null;
   const articles = new Map();  // article id → {title, url}, read once per page
+  let lastOutside = null;      // where focus was before a dialog opened: it goes back there
+  document.addEventListener("focusin", (event) => { if (!event.target.closest("dialog")) lastOutside = event.target; });
 
   function slaText(escalation) {
     const left = Math.round((Date.parse(escalation.sla_due_at) - Date.now()) / 60000);
@@ -118,6 +120,12 @@
     root().querySelector(".claim").addEventListener("click", () =>
       act(() => api(`/api/escalations/${id}/claim`, { method: "POST" })));
     root().querySelector(".resolve").addEventListener("click", () => askResolution(id));
+    root().querySelector(".unclaim").addEventListener("click", () =>
+      act(() => api(`/api/escalations/${id}/unclaim`, { method: "POST" })));
+    root().querySelector(".transfer").addEventListener("click", async () => {
+      const body = await ConsoleHandover.askTransfer(detail, me).catch((error) => { showError(error); return null; });
+      if (body) act(() => api(`/api/escalations/${id}/transfer`, { method: "POST", body: JSON.stringify(body) }));
+    });
     postOnSubmit(".reply", "#reply-text", `/api/escalations/${id}/messages`, unfilled);
     postOnSubmit(".note", "#note-text", `/api/escalations/${id}/notes`);
     root().querySelector("#reply-text").addEventListener("keydown", (event) => {
@@ -140,12 +148,10 @@
   // were, and focus goes back to where the agent was.
   function askResolution(id) {
     const dialog = document.getElementById("resolve-dialog");
-    const back = document.activeElement;
     dialog.querySelector("#resolution").value = "";
     dialog.returnValue = "";
     dialog.showModal();
     dialog.addEventListener("close", () => {
-      if (back && back.isConnected) back.focus();
       if (dialog.returnValue !== "resolve") return;
       const toBot = dialog.querySelector("input[name=outcome]:checked").value === "bot";
       const resolution = dialog.querySelector("#resolution").value.trim();
@@ -160,10 +166,12 @@
 
   // A modal dialog keeps the page behind inert, but Tab from its last control would leave for
   // the browser's own toolbar: it wraps round instead.
+  // Focus goes back where the agent was when the dialog opened (Escape, Cancel or done).
   function trapFocus(dialog) {
+    dialog.addEventListener("close", () => { if (lastOutside && lastOutside.isConnected) lastOutside.focus(); });
     dialog.addEventListener("keydown", (event) => {
       if (event.key !== "Tab") return;
-      const stops = [...dialog.querySelectorAll("input:checked, textarea, button")];
+      const stops = [...dialog.querySelectorAll("input:checked, select, textarea, button")];
       const [first, last] = [stops[0], stops[stops.length - 1]];
       if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
       else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
@@ -234,6 +242,11 @@
     r.querySelector(".claim").hidden = read.status !== "queued";
     r.querySelector(".resolve").hidden = read.status === "closed";
     r.querySelector(".reply").hidden = !mine;
+    r.querySelector(".unclaim").hidden = read.status !== "claimed";
+    r.querySelector(".transfer").hidden = read.status === "closed";
+    r.querySelector(".timeline").replaceChildren(...(read.timeline || []).map((entry) =>
+      el("li", {}, el("time", { datetime: entry.at, text: new Date(entry.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }),
+        el("span", { text: ` ${W.moved(entry)}` }))));
     r.querySelector(".follow-ups").replaceChildren(
       ...(read.follow_ups.length ? read.follow_ups.map((f) => `${f.email} (${f.status})`) : ["None"])
         .map((t) => el("li", { text: t })));
@@ -270,7 +283,7 @@
   // leave them alone. Only acts on a button the page currently shows.
   function shortcuts(event) {
     if (!event.altKey || event.ctrlKey || event.metaKey || openId === null) return;
-    if (document.getElementById("resolve-dialog").open) return;
+    if (document.querySelector("dialog[open]")) return;
     const target = { KeyC: ".claim", KeyR: ".resolve", KeyK: "#canned-search" }[event.code];
     const node = target && root().querySelector(target);
     if (!node || node.hidden || node.closest("[hidden]")) return;
@@ -283,6 +296,8 @@
     document.querySelector(".admin-link").hidden = me.role !== "admin";
     document.addEventListener("keydown", shortcuts);
     trapFocus(document.getElementById("resolve-dialog"));
+    trapFocus(document.getElementById("transfer-dialog"));
+    ConsoleHandover.presence(me).catch(() => {});
     canned = await api("/api/canned-responses");
     await refreshQueues();
     follow();
