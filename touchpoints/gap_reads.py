@@ -25,6 +25,15 @@ def caught_up(session: Session) -> bool:
             and session.scalar(select(GapQuestion.id).where(GapQuestion.gap_id.is_(None)).limit(1)) is None)
 
 
+def waiting(session: Session, limit: int) -> int:
+    """Question events not yet read plus questions not yet placed, counted up to ``limit`` each."""
+    read = session.scalar(select(GapProgress.event_id).where(GapProgress.id == 1)) or 0
+    events = select(Event.id).where(Event.id > read, Event.kind.in_(KINDS)).limit(limit).subquery()
+    unplaced = select(GapQuestion.id).where(GapQuestion.gap_id.is_(None)).limit(limit).subquery()
+    return int(session.scalar(select(func.count()).select_from(events)) or 0) + int(
+        session.scalar(select(func.count()).select_from(unplaced)) or 0)
+
+
 def idle(session: Session, searched_revision: int) -> bool:
     """Nothing for a pass to do: caught up, and the knowledge unchanged since the open gaps were
     all searched (at ``searched_revision``, which the caller keeps from the last report)."""

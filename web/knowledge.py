@@ -86,6 +86,8 @@ def settle_gaps(request: Request, session: Session) -> None:
     """Wait (bounded) until the gap job has placed the questions logged before this request."""
     if not getattr(request.app.state, "content_gaps", False):
         return
+    if gap_reads.waiting(session, gap_store.BATCH + 1) > gap_store.BATCH:
+        return   # a backlog takes more than a pass: the page shows what is placed rather than wait
     began = time.monotonic()
     while not gap_reads.caught_up(session):
         waited = time.monotonic() - began
