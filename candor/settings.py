@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
     smtp_username: str = ""
     smtp_password: SecretStr = SecretStr("")
+    # Identity verification: the business's server signs its customer ids with this (HMAC-SHA256, hex);
+    # while set, a customer id without a good signature is refused. Empty: ids are taken unverified.
+    identity_secret: SecretStr = SecretStr("")
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -1,7 +1,8 @@
 """Deleting a customer everywhere (right to erasure) and old conversations (retention).
 
 Everywhere means: messages, events, touchpoints, idempotency keys, escalations with their notes, follow-ups,
-the conversation itself, and Rasa's tracker store (its own database, keyed by conversation id).
+the conversation itself, and Rasa's tracker store (its own database, keyed by conversation id); then the
+customer records and visitor ids those conversations pointed at, once no conversation is left to them.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from candor.db import get_engine, rowcount
 from candor.settings import Settings
 from routing.models import Escalation, EscalationNote, FollowUp
+from touchpoints.customer_models import Customer, Visitor
 from touchpoints.models import Conversation, Event, IdempotencyKey, Message, Touchpoint
 
 
@@ -33,6 +35,11 @@ def conversations_of(session: Session, customer: str) -> list[str]:
     ids = {cid for cid, attributes in session.execute(select(Conversation.id, Conversation.attributes)).tuples()
            if matches(cid, attributes)}
     ids |= set(session.scalars(select(FollowUp.conversation_id).where(func.lower(FollowUp.email) == wanted)))
+    # A customer record: its conversations, and every conversation from a browser merged into it
+    # (the anonymous ones after sign-in too).
+    merged = select(Visitor.id).where(Visitor.customer_id == customer)
+    ids |= set(session.scalars(select(Conversation.id).where(
+        or_(Conversation.customer_id == customer, Conversation.visitor_id.in_(merged)))))
     return sorted(ids)
 
 
@@ -42,6 +49,8 @@ def erase(session: Session, conversation_ids: list[str], tracker_url: str | None
     if not conversation_ids:
         return {}
     escalations = select(Escalation.id).where(Escalation.conversation_id.in_(conversation_ids))
+    linked = session.execute(select(Conversation.customer_id, Conversation.visitor_id)
+                             .where(Conversation.id.in_(conversation_ids))).tuples().all()
     for label, statement in (
         ("escalation_notes", delete(EscalationNote).where(EscalationNote.escalation_id.in_(escalations))),
         ("follow_ups", delete(FollowUp).where(FollowUp.conversation_id.in_(conversation_ids))),
@@ -53,9 +62,33 @@ def erase(session: Session, conversation_ids: list[str], tracker_url: str | None
         ("conversations", delete(Conversation).where(Conversation.id.in_(conversation_ids))),
     ):
         counts[label] += rowcount(session.execute(statement, execution_options={"synchronize_session": False}))
+    counts.update(_forget_orphans(session, {c for c, _ in linked if c}, {v for _, v in linked if v}))
     if tracker_url:
         counts["rasa_tracker_events"] += erase_tracker(tracker_url, conversation_ids)
     return dict(counts)
+
+
+def _forget_orphans(session: Session, customers: set[str], visitors: set[str]) -> dict[str, int]:
+    """The customers and visitor ids of erased conversations that no remaining conversation uses.
+
+    A customer goes with the visitor ids merged into them; a customer with conversations left (retention
+    takes the old ones only) stays."""
+    used_customers = select(Conversation.customer_id).where(Conversation.customer_id.is_not(None))
+    gone = list(session.scalars(select(Customer.id).where(Customer.id.in_(customers),
+                                                          Customer.id.not_in(used_customers))))
+    # Retention can leave a newer anonymous conversation from a browser merged into a customer now gone:
+    # it keeps its transcript but no longer points at them.
+    session.execute(update(Conversation).where(Conversation.visitor_id.in_(
+        select(Visitor.id).where(Visitor.customer_id.in_(gone)))).values(visitor_id=None),
+        execution_options={"synchronize_session": False})
+    used_visitors = select(Conversation.visitor_id).where(Conversation.visitor_id.is_not(None))
+    counts = {"visitors": rowcount(session.execute(
+        delete(Visitor).where(or_(Visitor.customer_id.in_(gone),
+                                  Visitor.id.in_(visitors) & Visitor.id.not_in(used_visitors))),
+        execution_options={"synchronize_session": False}))}
+    counts["customers"] = rowcount(session.execute(delete(Customer).where(Customer.id.in_(gone)),
+                                                   execution_options={"synchronize_session": False}))
+    return counts
 
 
 def erase_tracker(tracker_url: str, conversation_ids: list[str]) -> int:

@@ -19,7 +19,7 @@ CUSTOM = {
     "rate_limit_login": "3/hour", "redis_url": "redis://127.0.0.1:6379/2", "live_fallback_s": 2.5,
     "root": Path("/srv/candor"),
     "smtp_host": "mail.example.com", "smtp_port": 465, "smtp_from": "help@example.com", "smtp_tls": "tls",
-    "smtp_username": "candor", "smtp_password": "pa55 w0rd",
+    "smtp_username": "candor", "smtp_password": "pa55 w0rd", "identity_secret": "s1gn \"ids\" here",
 }
 
 

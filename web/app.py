@@ -25,6 +25,7 @@ from touchpoints.spool import EventSpool
 from web import health
 from web.api import analytics, articles, canned, conversations, escalations, follow_ups, mail, privacy, staff
 from web.api.agents import router as agents_router
+from web.api.customers import router as customers_router
 from web.api.handover import router as handover_router
 from web.api.staff_admin import router as staff_admin_router
 from web.chat import ChatService
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(privacy.router)
     app.include_router(staff_admin_router)
+    app.include_router(customers_router)
 
     # Both say "nothing was saved": the client may send the same request again (503 + Retry-After).
     unavailable = {

@@ -96,6 +96,9 @@ MATRIX = {  #                                                  anon other cust a
     "PATCH /api/admin/staff/{user_id}":                        (401, 401, 401, 403, 403, 403, 200),  # *
     "POST /api/admin/staff/{user_id}/password":                (401, 401, 401, 403, 403, 403, 200),  # *
     "GET /api/audit":                                          (401, 401, 401, 403, 403, 403, 200),
+    # Any staff role: agents see a customer's history beside the live conversation (not team-scoped).
+    "GET /api/customers":                                      (401, 401, 401, 200, 200, 200, 200),
+    "GET /api/customers/{customer_id}":                        (401, 401, 401, 200, 200, 200, 200),
 }
 # HTML pages: public by design (their scripts call the APIs above, which carry the checks).
 PAGES = {"GET /demo", "GET /login", "GET /console", "GET /dashboard", "GET /editor", "GET /staff",
@@ -171,7 +174,7 @@ class World:
         self.tokens["other_customer"] = self.conversation()[1]
         self.ids = {"conversation_id": conversation_id, "escalation_id": escalation_id,
                     "follow_up_id": self.follow_up(), "canned_id": self.canned(), "article_id": self.article(),
-                    "version": 1, "login_user": self.user("agent", [TEAM])}
+                    "version": 1, "login_user": self.user("agent", [TEAM]), "customer_id": self.customer()}
 
     def user(self, role: str, teams: list[str]) -> str:
         name = f"perm-{role}-{uuid.uuid4().hex[:10]}"
@@ -193,6 +196,12 @@ class World:
     def conversation(self) -> tuple[str, str]:
         made = self.client.post("/api/conversations").json()
         return made["id"], made["token"]
+
+    def customer(self) -> str:
+        """A customer record (unsigned: this app has no identity secret, so the id is taken unverified)."""
+        customer_id = f"{self.prefix}customer"
+        assert self.client.post("/api/conversations", json={"customer": {"id": customer_id}}).status_code == 201
+        return customer_id
 
     def escalation(self, claim: bool = False) -> tuple[str, str, int]:
         conversation_id, token = self.conversation()

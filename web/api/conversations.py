@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
 
 from candor.db import DatabaseUnavailable, session_scope
+from conversations import customers
 from routing import queue
 from routing.policy import Router
 from touchpoints import conversations, live, log
@@ -33,9 +34,20 @@ RETRY_S = 2.0  # after the database failed a stream's read
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+class CustomerClaim(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+                    description="The business's own customer id (printable ASCII, no spaces)")
+    signature: str | None = Field(default=None, max_length=128,
+                                  description="Hex HMAC-SHA256 of the id with CANDOR_IDENTITY_SECRET")
+
+
 class NewConversation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     attributes: dict[str, Any] = Field(default_factory=dict, max_length=20)
+    customer: CustomerClaim | None = None
+    visitor: str | None = Field(default=None, pattern=customers.VISITOR_ID.pattern,
+                                description="The widget's id for this browser: 16-64 letters, digits, - or _")
 
 
 class CustomerMessage(BaseModel):
@@ -128,10 +140,20 @@ def customer_conversation(
     return conversation
 
 
-@router.post("", status_code=201, dependencies=[Depends(per_ip)])
-def create_conversation(body: NewConversation | None = None) -> ConversationCreated:
+@router.post("", status_code=201, dependencies=[Depends(per_ip)],
+             responses={401: {"description": "customer.signature missing or wrong; nothing stored"}})
+def create_conversation(request: Request, body: NewConversation | None = None) -> ConversationCreated:
+    body = body or NewConversation()
+    try:  # checked before the transaction opens: a refused identity stores nothing
+        identity = customers.check(request.app.state.settings.identity_secret.get_secret_value(),
+                                   body.customer.id if body.customer else None,
+                                   body.customer.signature if body.customer else None,
+                                   body.attributes, body.visitor)
+    except customers.IdentityRefused as refused:
+        raise HTTPException(401, str(refused)) from None
     with session_scope() as session:
-        conversation, token = conversations.create(session, body.attributes if body else None)
+        conversation, token = conversations.create(session, identity.attributes or None)
+        customers.link(session, conversation, identity)
         return ConversationCreated(id=conversation.id, token=token)
 
 
