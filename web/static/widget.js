@@ -307,11 +307,27 @@
       }
     }
     conversation = null;
-    conversation = await api("/api/conversations", { method: "POST", body: "{}" });
+    conversation = await api("/api/conversations", { method: "POST", body: JSON.stringify(newConversation()) });
     localStorage.setItem(STORE, JSON.stringify({ id: conversation.id, token: conversation.token }));
     bubble("bot", `Hi! I answer questions about ${title} honestly, prices and drawbacks included. You can ask for a person at any time.`);
     showStatus({ status: "bot", queue: null });
     listen();
+  }
+
+  // This browser's visitor id: links its conversations, and joins them to the customer once the
+  // site signs them in (data-customer-id and data-customer-signature, computed on the site's server).
+  function newConversation() {
+    const VISITOR = `candor.visitor.${base}`;
+    let visitor = localStorage.getItem(VISITOR);
+    if (!/^[A-Za-z0-9_-]{16,64}$/.test(visitor || "")) {
+      visitor = newKey();
+      localStorage.setItem(VISITOR, visitor);
+    }
+    const body = { visitor };
+    if (script.dataset.customerId) {
+      body.customer = { id: script.dataset.customerId, signature: script.dataset.customerSignature || null };
+    }
+    return body;
   }
 
   // One key per message: a retry after a lost answer or a 503 is never stored twice.
