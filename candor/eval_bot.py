@@ -43,7 +43,7 @@ def outcome_from_reply(question: Question, reply: dict[str, Any], seconds: float
     """Score one reply of `POST /api/conversations/{id}/messages` (and the touchpoint timeline, when
     a staff token could read it)."""
     # Imported here: the integration tests' conftest imports this module and should stay light.
-    from web.chat import BOT_DOWN_NOTICE, BOT_ERROR_APOLOGY, HUMAN_PAYLOAD
+    from conversations.turn import BOT_DOWN_NOTICE, BOT_ERROR_APOLOGY, HUMAN_PAYLOAD
 
     messages = [m for m in reply.get("messages", []) if m.get("sender") == "bot"]
     # Replies meaning the bot did not take the turn at all: errors, not escalations.

@@ -193,9 +193,9 @@ async def _timed(request: Awaitable[httpx.Response]) -> tuple[float, httpx.Respo
 
 
 async def _candor(http: httpx.AsyncClient, url: str, c: Customer, turns: range, out: list[Sample]) -> None:
-    from web import chat  # the notices a turn gets when the bot could not answer
+    from conversations import turn  # the notices a turn gets when the bot could not answer
 
-    notices = {getattr(chat, name, None) for name in ("BOT_DOWN_NOTICE", "BOT_ERROR_APOLOGY")}
+    notices = {getattr(turn, name, None) for name in ("BOT_DOWN_NOTICE", "BOT_ERROR_APOLOGY")}
     if not c.id:
         ms, response, error = await _timed(http.post(f"{url}/api/conversations"))
         out.append(Sample(ms, error and f"create: {error}", create=True))

@@ -20,7 +20,6 @@ USES = {
     "uploads": "uploading large files",
     "business": "running a business",
 }
-HOUSEHOLDS = {"1": 1, "2-3": 3, "4-5": 5, "6+": 6}
 
 
 @dataclass(frozen=True)

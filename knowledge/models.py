@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from candor.db import Base, utcnow
 
 KINDS = ("cost", "tradeoff", "fit", "policy", "howto")
-STATUSES = ("draft", "published", "archived")
 
 
 class Article(Base):

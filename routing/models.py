@@ -33,9 +33,6 @@ class Escalation(Base):
     sla_breached_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
-FOLLOW_UP_STATUSES = ("open", "done")
-
-
 class FollowUp(Base):
     """A promise to answer by e-mail: left by a customer who could not wait for a person."""
 

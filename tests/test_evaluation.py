@@ -136,7 +136,7 @@ def test_an_offer_instead_of_an_answer_or_a_queue_is_an_escalation():
 
 
 def test_a_bot_failure_is_an_error_not_an_escalation():
-    from web.chat import BOT_ERROR_APOLOGY
+    from conversations.turn import BOT_ERROR_APOLOGY
 
     with pytest.raises(BotFailure):
         outcome_from_reply(QUESTION, {"status": "bot", "messages": [bot(BOT_ERROR_APOLOGY, [], ["/request_human"])]},

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from candor.db import DatabaseUnavailable, session_scope, utcnow
 from candor.settings import Settings, get_settings
 from conversations import erasure
+from conversations.turn import ChatService
 from routing import service_level
 from routing.policy import Router, load_policy
 from touchpoints.scorer import score_pending
@@ -28,7 +29,7 @@ from web.api.agents import router as agents_router
 from web.api.customers import router as customers_router
 from web.api.handover import router as handover_router
 from web.api.staff_admin import router as staff_admin_router
-from web.chat import ChatService
+from web.health import actions_error
 from web.knowledge import keep_content_gaps
 from web.live import LiveHub
 from web.locks import Locks, LockTimeout
@@ -127,24 +128,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start()
         watcher = asyncio.create_task(_background(router.config.sla_check_seconds, settings, locks))
         scorer = asyncio.create_task(_scorer(locks))
-        mailer = asyncio.create_task(mail.send_queued_mail(settings))  # its own task: SMTP may be slow
         gaps = asyncio.create_task(keep_content_gaps(app.state, locks))   # web.knowledge
+        mailer = asyncio.create_task(mail.send_queued_mail(settings))  # its own task: SMTP may be slow
         app.state.scorer = True   # analytics reads wait briefly for it (web.api.analytics)
         try:
             yield
         finally:
             watcher.cancel()
             scorer.cancel()
-            mailer.cancel()
             gaps.cancel()
+            mailer.cancel()
             await hub.stop()
 
     app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.live = hub
     app.state.chat = ChatService(
-        RasaClient(settings.rasa_urls, settings.rasa_token, settings.rasa_timeout_s), router, tuple(settings.redact),
-        actions_url=settings.actions_url, locks=locks,
+        RasaClient(settings.rasa_urls, settings.rasa_token, settings.rasa_timeout_s), router, locks,
+        tuple(settings.redact), actions_down=lambda: actions_error(settings.actions_url, timeout_s=1) is not None,
     )
     app.state.rate_limits = RateLimits(settings)
     app.add_middleware(SecurityHeaders)

@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 
+from conversations.turn import BotUnavailable
 
-class RasaUnavailable(RuntimeError):
+
+class RasaUnavailable(BotUnavailable):
     """Rasa did not answer; the caller keeps the message and routes it to a person."""
 
 
@@ -84,6 +86,10 @@ class RasaClient:
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"Rasa server at {', '.join(self.base_urls)} did not answer: {error}") from error
         return response.json() or []
+
+    def reply(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
+        """The bot's messages for a customer turn, as the conversation service reads them."""
+        return merge_replies(self.send(conversation_id, text))
 
     def append_event(self, sender: str, event: dict[str, Any]) -> None:
         """Add an event (pause, resume, …) to a conversation through the HTTP API."""

@@ -148,8 +148,8 @@ def test_an_aware_datetime_is_written_in_utc():
 
 def test_payloads_keep_their_keys_and_timestamps(database):
     """The models describe what the routes build; they neither drop nor add a key."""
+    from conversations.turn import public_message
     from touchpoints.models import Message
-    from web.chat import public_message
 
     client = offline_client()
     conversation_id, customer = start(client)

@@ -111,6 +111,16 @@ def test_an_admin_cannot_lock_themselves_out(client, admin):
     assert client.patch("/api/admin/staff/999999999", headers=admin[1], json={"role": "agent"}).status_code == 404
 
 
+def test_null_is_refused_for_what_always_has_a_value_and_clears_a_display_name(client, admin):
+    account = client.post("/api/admin/staff", headers=admin[1], json={
+        "username": "nora", "password": "long enough pw", "role": "agent", "display_name": "Nora"}).json()
+    for field in ("role", "teams", "capacity", "disabled"):
+        refused = client.patch(f"/api/admin/staff/{account['id']}", headers=admin[1], json={field: None})
+        assert refused.status_code == 422 and "leave a field out" in str(refused.json()), field
+    cleared = client.patch(f"/api/admin/staff/{account['id']}", headers=admin[1], json={"display_name": None})
+    assert cleared.status_code == 200 and cleared.json()["role"] == "agent"
+
+
 def test_erasure_and_publishing_are_audited(client, admin):
     conversation, customer = start(client)
     client.post(f"/api/conversations/{conversation}/messages", headers=customer, json={"text": "hello"})

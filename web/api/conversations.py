@@ -16,13 +16,13 @@ from sse_starlette.sse import EventSourceResponse
 
 from candor.db import DatabaseUnavailable, session_scope
 from conversations import customers
+from conversations.turn import ChatService, ConversationClosed, KeyReused, public_message
 from routing import queue
 from routing.policy import Router
 from touchpoints import conversations, live, log
 from touchpoints.models import Conversation
 from touchpoints.redaction import redact
 from touchpoints.status import ConversationStatus
-from web.chat import ChatService, ConversationClosed, KeyReused, public_message
 from web.live import LiveHub
 from web.rate_limits import per_ip
 from web.schemas import UtcDatetime
@@ -169,7 +169,7 @@ def send_message(
         max_length=200, pattern=r"^[\x21-\x7e]+$",
         description="Any unique string (e.g. a UUID) per message: a repeat with the same key is answered "
                     "with the first reply and not processed again.")] = None,
-) -> dict[str, Any]:  # web.chat's messages, described (and kept key for key) by TurnReply
+) -> dict[str, Any]:  # conversations.turn's messages, described (and kept key for key) by TurnReply
     # Counted after the token check, so nobody can use up another customer's allowance.
     request.app.state.rate_limits.hit("conversation", conversation.id)
     try:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
 
 from candor.db import session_scope, utcnow
+from conversations.turn import public_message
 from routing import queue
 from routing.lifecycle import EscalationStatus
 from routing.models import Escalation, EscalationNote, FollowUp
@@ -25,7 +26,6 @@ from web.api.conversations import ChatMessage, CustomerMessage
 from web.api.escalation_schemas import EscalationDetail, EscalationOut, NoteOut, Resolved, note, public, timeline
 from web.api.follow_ups import public as follow_up_public
 from web.api.staff import Agent, RowId, visible_teams
-from web.chat import public_message
 from web.live import LiveHub
 
 router = APIRouter(prefix="/api/escalations", tags=["agent"])

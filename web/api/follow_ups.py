@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from candor.db import session_scope, utcnow
 from conversations import mail
 from conversations.outbox import OutboundMail
+from conversations.turn import public_message
 from routing import service_level
 from routing.models import FollowUp
 from routing.staff import User
@@ -20,7 +21,6 @@ from touchpoints import log
 from touchpoints.models import Conversation
 from web.api.conversations import ChatMessage, CustomerMessage, customer_conversation
 from web.api.staff import Agent, RowId, visible_teams
-from web.chat import public_message
 from web.rate_limits import per_ip
 from web.schemas import UtcDatetime
 

@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 from candor.db import session_scope, utcnow
 from candor.settings import Settings
 from conversations import mail, outbox, smtp
+from conversations.turn import ChatService
 from routing.staff import User
 from touchpoints.models import Conversation
 from web.api.conversations import chat_service, customer_conversation
 from web.api.follow_ups import EmailAddress, MailState, mail_state
 from web.api.staff import RowId, require
-from web.chat import ChatService
 from web.rate_limits import per_ip
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,15 @@ class StaffChange(BaseModel):
     disabled: bool | None = None
 
     _display = field_validator("display_name")(_words)
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> StaffChange:
+        # A display name may be cleared; the rest always has a value, so null is a mistake, not "keep".
+        nulled = [f for f in ("role", "teams", "capacity", "disabled") if f in self.model_fields_set
+                  and getattr(self, f) is None]
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be empty; leave a field out to keep it as it is")
+        return self
 
 
 class NewPassword(BaseModel):

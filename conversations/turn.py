@@ -1,10 +1,16 @@
-"""A customer's turn: store it, let the bot or the person holding it answer, store the reply."""
+"""A customer's turn: store it, let the bot or the person holding it answer, store the reply.
+
+The conversation service: every status a conversation moves through during a turn is set here or
+in the routing queue it calls. The bot and the locks are ports the web app fills (Rasa over HTTP,
+in-process or Redis locks), so the turn knows neither HTTP nor Redis."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,9 +25,6 @@ from touchpoints import conversations, log
 from touchpoints.models import Conversation, IdempotencyKey, Message
 from touchpoints.redaction import KINDS, redact
 from touchpoints.status import ConversationStatus
-from web.health import actions_error
-from web.locks import Locks
-from web.rasa_client import RasaClient, RasaUnavailable, merge_replies
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +32,23 @@ BOT_DOWN_NOTICE = (
     "Our assistant is having trouble right now, so I've passed your message to our team. "
     "A person will reply here as soon as they can."
 )
+
+
+class BotUnavailable(RuntimeError):
+    """The bot did not answer; the turn keeps the message and routes it to a person."""
+
+
+class Bot(Protocol):
+    """The dialogue engine behind the turn (Rasa, through web.rasa_client)."""
+
+    def reply(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
+        """The bot's messages for this text, each ``{"text", "buttons", "custom"}``; raises
+        BotUnavailable when the bot cannot be reached."""
+        ...
+
+
+class Locks(Protocol):
+    def hold(self, key: str) -> AbstractContextManager[object]: ...
 
 
 class KeyReused(ValueError):
@@ -59,15 +79,16 @@ class TurnResult:
 class ChatService:
     """Owns conversations: while a person holds one, customer messages never reach Rasa."""
 
-    def __init__(self, rasa: RasaClient, router: Router, redact_kinds: tuple[str, ...] = KINDS,
-                 actions_url: str | None = None, locks: Locks | None = None) -> None:
+    def __init__(self, rasa: Bot, router: Router, locks: Locks, redact_kinds: tuple[str, ...] = KINDS,
+                 actions_down: Callable[[], bool] | None = None) -> None:
         self.rasa = rasa
-        self.actions_url = actions_url
+        # Asked only after a turn that got no reply: is the action server down, or did one action fail?
+        self.actions_down = actions_down
         self.router = router
         self.redact_kinds = redact_kinds
         # One turn at a time per conversation (across workers in production) keeps the
         # transcript in the order it was sent.
-        self.locks = locks or Locks()
+        self.locks = locks
 
     def customer_turn(self, conversation: Conversation, text: str, idempotency_key: str | None = None) -> TurnResult:
         with self.locks.hold(f"turn:{conversation.id}"):
@@ -87,8 +108,8 @@ class ChatService:
             if status != ConversationStatus.BOT:
                 return TurnResult([], status)
             try:
-                replies = merge_replies(self.rasa.send(conversation.id, masked))
-            except RasaUnavailable as error:
+                replies = self.rasa.reply(conversation.id, masked)
+            except BotUnavailable as error:
                 logger.error("%s", error)
                 return self._bot_down(conversation.id)
             if not any(r["text"] or r["custom"].get("handoff") for r in replies):
@@ -180,7 +201,7 @@ class ChatService:
     def _bot_failed(self, conversation_id: str, text: str) -> TurnResult:
         """Apologise and offer a person; if the customer just asked for one, hand over directly
         (the bot's own handoff is an action, which is what failed)."""
-        down = self.actions_url is not None and actions_error(self.actions_url, timeout_s=1) is not None
+        down = self.actions_down is not None and self.actions_down()
         cause = "action_server_down" if down else "no_reply"
         logger.error("The bot gave no reply in %s (%s)", conversation_id, cause)
         with session_scope() as session:
