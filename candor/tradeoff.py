@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)
     search = KnowledgeSearch(Embedder(cache), calibration)
     search.upsert(docs)
-    rows = curve(search, questions)
+    rows = curve(search, questions, tuple(sorted({*THRESHOLDS, calibration.threshold})))
     safe = lowest_safe(rows)
     if args.json:
         print(json.dumps({"shipped_threshold": calibration.threshold, "rows": rows, "lowest_safe": safe}))
