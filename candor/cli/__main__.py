@@ -1,0 +1,5 @@
+"""`python -m candor.cli`."""
+
+from candor.cli import app
+
+app()

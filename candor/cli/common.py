@@ -1,0 +1,60 @@
+"""What several command groups share: the consoles, the set-up before a start, signal handling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
+
+from rich.console import Console
+
+from candor.settings import get_settings
+
+if TYPE_CHECKING:  # imported where used, so `candor --help` stays quick
+    from candor.settings import Settings
+    from knowledge.calibration import Calibration
+    from knowledge.search import KnowledgeSearch
+
+console = Console()
+err = Console(stderr=True)
+
+
+def set_up(settings: Settings, echo: Callable[[str], None] | None = None) -> Path:
+    """What every start needs before the processes: the policy checked (a bad one stops here, not
+    in a child's log), the database migrated and seeded, the Rasa model trained if its data changed.
+    ``candor eval --json`` sends the progress lines to stderr (stdout is the JSON)."""
+    from candor.bootstrap import prepare_database
+    from candor.training import ensure_model
+    from routing.policy import load_policy
+
+    echo = echo or console.print
+    load_policy(settings.policy_file)
+    prepare_database(settings, echo=echo)
+    return ensure_model(settings, echo=echo)
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C and `kill` (SIGTERM) both stop the children cleanly; this also overrides the
+    SIGINT-ignored state a shell gives background jobs."""
+    import signal
+
+    def _interrupt(signum: int, _frame: FrameType | None) -> NoReturn:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def search_over(kb: Path, calibration: Calibration | None = None) -> KnowledgeSearch:
+    """A search over a JSONL knowledge base, prepared in memory (evaluation and calibration)."""
+    from candor import evaluation
+    from knowledge.embedder import Embedder, EmbeddingCache
+    from knowledge.search import KnowledgeSearch
+
+    settings = get_settings()
+    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)
+    search = KnowledgeSearch(Embedder(cache), calibration)
+    search.upsert(evaluation.docs_from_file(kb))
+    search.prepare()
+    return search
