@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, delete, func, insert, select, text
 
+from touchpoints.journey import STAGES
 from touchpoints.models import (
     AgentClaim,
     ArticleUse,
@@ -36,10 +37,11 @@ from touchpoints.models import (
     TouchpointDirty,
     TouchpointReason,
 )
+from touchpoints.scoring import RESOLUTIONS
 
-STAGES = ("awareness", "consideration", "purchase", "onboarding", "support")
-# No "unresolved": every conversation here is older than the abandonment delay, so it was scored abandoned.
-RESOLUTIONS = ("answered_confirmed", "answered_unconfirmed", "not_a_fit", "resolved_by_agent", "abandoned")
+# The scorer's outcomes but "unresolved": every conversation here is older than the abandonment
+# delay, so it was scored abandoned.
+SYNTHETIC_RESOLUTIONS = tuple(r for r in RESOLUTIONS if r != "unresolved")
 REASONS = ("explicit_request", "repeated_failure", "human_topic", "low_confidence")
 CHUNK = 5000
 
@@ -115,7 +117,7 @@ def conversation_rows(n: int, rng: random.Random, start: datetime, days: int) ->
                            "claimed_at": claimed, "first_reply_at": reply, "closed_at": closed,
                            "first_response_s": (reply - claimed).total_seconds() if reply else None,
                            "handle_s": (closed - claimed).total_seconds() if closed else None})
-        resolution = "resolved_by_agent" if escalated and rng.random() < 0.7 else rng.choice(RESOLUTIONS)
+        resolution = "resolved_by_agent" if escalated and rng.random() < 0.7 else rng.choice(SYNTHETIC_RESOLUTIONS)
         rated = rng.random() < 0.2
         touchpoint = {
             "conversation_id": cid, "stage": rng.choice(STAGES), "resolution": resolution,

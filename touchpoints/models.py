@@ -12,8 +12,6 @@ from candor.db import Base, utcnow
 from touchpoints import customer_models  # noqa: F401  (the customers/visitors tables referenced below)
 from touchpoints.status import ConversationStatus, status_column_type
 
-SENDERS = ("customer", "bot", "agent", "system")
-
 
 class Conversation(Base):
     __tablename__ = "conversations"

@@ -6,8 +6,10 @@ from alembic import context
 
 import conversations.outbox  # noqa: F401  (registers the tables on Base.metadata)
 import knowledge.models  # noqa: F401
+import routing.audit
 import routing.models
 import routing.staff  # noqa: F401
+import touchpoints.customer_models
 import touchpoints.gap_models
 import touchpoints.models  # noqa: F401
 from candor.db import Base, get_engine
