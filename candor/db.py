@@ -30,6 +30,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def utc_text(moment: datetime) -> str:
+    """How every payload writes a moment: ISO 8601 in UTC with a ``Z`` (the database keeps naive
+    UTC; an aware datetime is converted first). The API's response models use it through
+    ``web.schemas.UtcDatetime``; dicts built below the web layer call it directly."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat() + "Z"
+
+
 def rowcount(result: Result[*tuple[Any, ...]]) -> int:
     """The rows an UPDATE or DELETE run by ``Session.execute`` matched. SQLAlchemy types that
     call's result as a plain ``Result``; for those statements it is a ``CursorResult``."""

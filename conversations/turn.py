@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from candor.db import session_scope, utcnow
+from candor.db import session_scope, utc_text, utcnow
 from conversations import mail
 from conversations.reply import BotReply
 from routing import assignment, queue, service_level
@@ -262,7 +262,7 @@ def public_message(message: Message) -> dict[str, Any]:
         "seq": message.seq,
         "sender": message.sender,
         "text": message.text,
-        "created_at": message.created_at.isoformat() + "Z",
+        "created_at": utc_text(message.created_at),
         **_public(message.payload or {}),
         # An agent's name as customers see it ("Sam (Support)"), fixed when the message was sent.
         "sender_name": (message.payload or {}).get("agent_name") if message.sender == "agent" else None,

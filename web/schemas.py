@@ -7,18 +7,12 @@ no fraction when the microseconds are 0, as ``datetime.isoformat`` writes it).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import PlainSerializer, WithJsonSchema
 
-
-def utc_text(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``; an aware datetime is converted to UTC first."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat() + "Z"
-
+from candor.db import utc_text
 
 UtcDatetime = Annotated[
     datetime,

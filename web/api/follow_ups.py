@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from candor.db import session_scope, utcnow
+from candor.db import session_scope, utc_text, utcnow
 from conversations import mail
 from conversations.outbox import OutboundMail
 from conversations.turn import public_message
@@ -99,7 +99,7 @@ def public(follow_up: FollowUp, session: Session | None = None) -> dict[str, Any
     shown: dict[str, Any] = {
         "id": follow_up.id, "conversation_id": follow_up.conversation_id, "escalation_id": follow_up.escalation_id,
         "email": follow_up.email, "note": follow_up.note, "team": follow_up.team, "status": follow_up.status,
-        "created_at": follow_up.created_at.isoformat() + "Z", "done_by": follow_up.done_by,
+        "created_at": utc_text(follow_up.created_at), "done_by": follow_up.done_by,
     }
     if session is not None:
         shown["mails"] = [m.model_dump(mode="json") for m in _mails(session, follow_up.id)]
