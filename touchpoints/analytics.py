@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from knowledge.models import Article
 from touchpoints import gap_store, rollups
 from touchpoints.journey import STAGES
-from touchpoints.models import AgentClaim, ArticleDaily, Touchpoint, TouchpointDaily, TouchpointReasonDaily
+from touchpoints.models import AgentClaim, ArticleDaily, ArticleUse, Touchpoint, TouchpointDaily, TouchpointReasonDaily
 
 Query = Select[*tuple[Any, ...]]
 CONTAINED = ("answered_confirmed", "answered_unconfirmed", "not_a_fit")  # no person needed
@@ -201,6 +201,39 @@ def agent_workload(session: Session, since: datetime | None = None,
              "median_first_response_s": round(first[agent], 1) if agent in first else None,
              "median_handle_s": round(handle[agent], 1) if agent in handle else None}
             for agent, handled, closed in sorted(counts)]
+
+
+def csat_by(session: Session, key: Any, conversation_id: Any, since: datetime | None = None,
+            until: datetime | None = None) -> list[dict[str, Any]]:
+    """CSAT grouped by ``key``, a column of a table with a ``conversation_id`` column (the agent of a
+    claim, the article of an answer, the team of an escalation): per key, the customer ratings of
+    conversations started in the window and the share of them that are 4 or 5. Predicted
+    satisfaction is no rating and is left out. A conversation counts once per key however many
+    rows it has there (two claims by one agent), in one grouped statement on either database."""
+    pairs = select(key.label("key"), conversation_id.label("conversation_id")).distinct().subquery()
+    query = (select(pairs.c.key, func.count(), func.sum(case((Touchpoint.satisfaction >= 4, 1), else_=0)))
+             .join_from(pairs, Touchpoint, Touchpoint.conversation_id == pairs.c.conversation_id)
+             .where(Touchpoint.satisfaction_predicted.is_(False)).group_by(pairs.c.key))
+    if since:
+        query = query.where(Touchpoint.started_at >= since)
+    if until:
+        query = query.where(Touchpoint.started_at < until)
+    return [{"name": name, "ratings": int(n), "satisfied": int(good or 0), "csat": _rate(int(good or 0), int(n))}
+            for name, n, good in sorted(session.execute(query).tuples(), key=lambda row: (-row[1], row[0]))]
+
+
+def csat_by_agent(session: Session, since: datetime | None = None,
+                  until: datetime | None = None) -> list[dict[str, Any]]:
+    """Per agent who held (claimed) the conversation."""
+    return csat_by(session, AgentClaim.agent, AgentClaim.conversation_id, since, until)
+
+
+def csat_by_article(session: Session, since: datetime | None = None,
+                    until: datetime | None = None) -> list[dict[str, Any]]:
+    """Per article the bot answered from in the conversation, with its title."""
+    rows = csat_by(session, ArticleUse.article_id, ArticleUse.conversation_id, since, until)
+    titles = dict(session.execute(select(Article.id, Article.title)).tuples().all())
+    return [{**row, "title": titles.get(row["name"], "(deleted)")} for row in rows]
 
 
 def touchpoint_page(session: Session, since: datetime | None = None, until: datetime | None = None,

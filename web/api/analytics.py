@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from candor.db import session_scope, utcnow
+from routing.models import Escalation
 from routing.staff import User
 from touchpoints import analytics
 from touchpoints.models import Event, Touchpoint, TouchpointDirty
@@ -98,6 +99,22 @@ class AgentFigures(BaseModel):
     median_handle_s: float | None
 
 
+class Csat(BaseModel):
+    """Customer ratings (1–5) of conversations in the window: how many, how many were 4 or 5, and
+    that share (None: no rating)."""
+    name: str
+    title: str | None = None
+    ratings: int
+    satisfied: int
+    csat: float | None
+
+
+class CsatFigures(BaseModel):
+    agents: list[Csat]
+    teams: list[Csat]
+    articles: list[Csat]
+
+
 class Summary(BaseModel):
     since: str
     until: str | None
@@ -114,6 +131,7 @@ class Summary(BaseModel):
     articles: list[ArticleFigures]
     content_gaps: list[Gap]
     agents: list[AgentFigures]
+    csat: CsatFigures
 
 
 def _utc(moment: datetime) -> datetime:
@@ -190,6 +208,11 @@ async def summary(request: Request, user: Analyst, since: Since = None, until: U
                 "articles": analytics.article_performance(session, since, until),
                 "content_gaps": analytics.content_gaps(session, since, until) if gaps else [],
                 "agents": analytics.agent_workload(session, since, until),
+                "csat": {"agents": analytics.csat_by_agent(session, since, until),
+                         # the team of the escalation; routing sits above touchpoints, so it is named here
+                         "teams": analytics.csat_by(session, Escalation.team, Escalation.conversation_id,
+                                                    since, until),
+                         "articles": analytics.csat_by_article(session, since, until)},
             })
 
     return await run_in_threadpool(build)

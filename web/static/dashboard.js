@@ -92,6 +92,11 @@
       s.articles.slice(0, 20).map((a) => [a.title, num(a.used), pct(a.helpful_rate), `${a.helpful} / ${a.unhelpful}`, num(a.escalations_after)]));
     table(document.getElementById("agents"), ["Agent", "Escalations handled", "Closed", "Median first response (s)", "Median handle time (s)"],
       s.agents.map((a) => [a.agent, num(a.escalations_handled), num(a.closed), num(a.median_first_response_s), num(a.median_handle_s)]));
+    const csat = (rows) => (rows.length ? rows.map((r) => [r.title || r.name, pct(r.csat), `${r.satisfied} of ${r.ratings}`])
+      : [["No ratings in this period", "–", "–"]]);
+    table(document.getElementById("csat-agents"), ["Agent", "CSAT (rated 4–5)", "Ratings"], csat(s.csat.agents));
+    table(document.getElementById("csat-teams"), ["Team", "CSAT (rated 4–5)", "Ratings"], csat(s.csat.teams));
+    table(document.getElementById("csat-articles"), ["Article", "CSAT (rated 4–5)", "Ratings"], csat(s.csat.articles.slice(0, 20)));
   }
 
   async function main() {
