@@ -7,6 +7,7 @@ in-process or Redis locks), so the turn knows neither HTTP nor Redis."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -124,7 +125,7 @@ class ChatService:
         address is answered here. Returns the conversation status and the masked text."""
         current = session.get_one(Conversation, conversation_id)
         if current.status == ConversationStatus.CLOSED:  # read under the turn lock, after any replay
-            raise ConversationClosed("This conversation is closed; start a new one to keep chatting.")
+            return _rating_after_close(session, current, text, idempotency_key)
         # Masked before it is stored or reaches Rasa's tracker store; an address a waiting
         # customer leaves for a follow-up is still read from what they typed.
         masked = redact(text, self.redact_kinds)
@@ -232,6 +233,29 @@ class ChatService:
                    reasons=reasons, evidence=evidence or {})
         # A team that assigns automatically gives it to an online agent with room at once.
         assignment.fill(session, self.router.config.assignment, escalation.team, utcnow())
+
+
+RATING_PAYLOAD = re.compile(r'/rate\{"rating": ?"([1-5])"\}')
+
+
+def _rating_after_close(session: Session, conversation: Conversation, text: str,
+                        idempotency_key: str | None) -> TurnResult:
+    """A closed conversation takes exactly one message: the answer to the rating prompt an agent's
+    close left, once. Anything else is refused (409) and nothing is stored."""
+    match = RATING_PAYLOAD.fullmatch(text.strip())
+    last = log.last_event(session, conversation.id, "resolved", "rating")
+    prompted = last is not None and last.kind == "resolved" and not (last.data or {}).get("return_to_bot", True)
+    if match is None or not prompted:
+        raise ConversationClosed("This conversation is closed; start a new one to keep chatting.")
+    score = int(match.group(1))
+    message = conversations.append(session, conversation.id, "customer",
+                                   _button_title(session, conversation.id, text.strip()) or str(score),
+                                   {"payload": text})
+    if idempotency_key:
+        session.add(IdempotencyKey(conversation_id=conversation.id, key=idempotency_key, message_seq=message.seq))
+    log.record(session, conversation.id, "rating", score=score, source="agent_close")
+    thanks = conversations.append(session, conversation.id, "bot", f"Thank you for rating us {score} out of 5.")
+    return TurnResult([public_message(thanks)], conversation.status)
 
 
 def _button_title(session: Session, conversation_id: str, text: str) -> str | None:

@@ -31,6 +31,7 @@ from web.live import LiveHub
 router = APIRouter(prefix="/api/escalations", tags=["agent"])
 
 RATING_PROMPT = "You're back with our assistant. How would you rate the help you got today?"
+CLOSED_PROMPT = "This conversation is now closed. How would you rate the help you got today?"
 # How often an open console stream counts as the console being seen (presence).
 SEEN_EVERY_S = 30.0
 RATING_BUTTONS = [{"title": str(n), "payload": f'/rate{{"rating": "{n}"}}'} for n in range(1, 6)]
@@ -172,8 +173,9 @@ def resolve(escalation_id: RowId, body: Resolve, user: Agent, request: Request) 
             conversation = queue.resolve(session, escalation_id, user.username, body.return_to_bot)
         except queue.IllegalTransition as error:
             raise HTTPException(409, str(error)) from error
-        if body.return_to_bot:
-            conversations.append(session, conversation.id, "bot", RATING_PROMPT, {"buttons": RATING_BUTTONS})
+        # Either way the customer is asked for a rating; after a close the conversation takes only that.
+        conversations.append(session, conversation.id, "bot", RATING_PROMPT if body.return_to_bot else CLOSED_PROMPT,
+                             {"buttons": RATING_BUTTONS})
         log.record(session, conversation.id, "resolved", by=user.username, return_to_bot=body.return_to_bot)
         result = Resolved(**public(escalation).model_dump(), conversation_status=conversation.status)
         holder = escalation.claimed_by
