@@ -15,6 +15,9 @@ from candor.db import session_scope
 from touchpoints import log
 
 logger = logging.getLogger(__name__)
+# The same buttons as the web app's rating prompt after a person's help (web.api.escalations).
+RATING_BUTTONS = [{"title": str(n), "payload": f'/rate{{"rating": "{n}"}}'} for n in range(1, 6)]
+DONE_BUTTONS = [{"title": "No, that's all", "payload": "/rate"}]
 
 
 class ActionRecordFeedback(OffLoop, Action):
@@ -28,7 +31,8 @@ class ActionRecordFeedback(OffLoop, Action):
         helpful = intent == "feedback_helpful"
         record_event(tracker.sender_id, "feedback", helpful=helpful, article_id=_last_article(tracker.sender_id))
         if helpful:
-            dispatcher.utter_message(text="Glad that helped! Is there anything else?")
+            # "That's all" ends the bot-only chat with the rating prompt (the rate intent without a score).
+            dispatcher.utter_message(text="Glad that helped! Is there anything else?", buttons=DONE_BUTTONS)
         else:
             dispatcher.utter_message(
                 text="Sorry about that. You can ask me another way, or talk to a person.",
@@ -44,13 +48,19 @@ class ActionRecordRating(OffLoop, Action):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        score = parse_rating(tracker.get_slot("rating"), tracker.latest_message.get("text") or "")
+        # The score of this message only: the slot keeps an earlier rating, which must not count again.
+        score = parse_rating(_rating_entity(tracker), tracker.latest_message.get("text") or "")
         if score is None:
-            dispatcher.utter_message(text="Thanks! How would you rate this chat from 1 to 5?")
+            dispatcher.utter_message(text="Thanks! How would you rate this chat from 1 to 5?", buttons=RATING_BUTTONS)
             return []
         record_event(tracker.sender_id, "rating", score=score, source="chat")
         dispatcher.utter_message(text=f"Thank you for rating us {score} out of 5.")
         return []
+
+
+def _rating_entity(tracker: Tracker) -> Any:
+    return next((entity.get("value") for entity in tracker.latest_message.get("entities") or []
+                 if entity.get("entity") == "rating"), None)
 
 
 def _last_article(conversation_id: str) -> str | None:
