@@ -96,6 +96,10 @@ class PolicyConfig(BaseModel):
     default_priority: int = Field(3, ge=1, le=5)
     sla_minutes: dict[int, int] = {1: 5, 2: 10, 3: 15, 4: 30, 5: 60}
     sla_check_seconds: float = Field(30.0, gt=0)
+    # Reply targets per priority: queued → the agent's first reply; a customer message while held →
+    # the agent's next reply. The dashboard counts how many were met.
+    first_response_minutes: dict[int, int] = {1: 10, 2: 15, 3: 20, 4: 45, 5: 90}
+    next_response_minutes: dict[int, int] = {1: 3, 2: 5, 3: 10, 4: 15, 5: 30}
     assignment: Assignment = Assignment()
 
     @model_validator(mode="after")
@@ -103,6 +107,10 @@ class PolicyConfig(BaseModel):
         for reason, priority in self.priorities.items():
             if not 1 <= priority <= 5:
                 raise ValueError(f"priorities.{reason} is {priority}; use 1 (most urgent) … 5")
+        for name in ("first_response_minutes", "next_response_minutes"):
+            targets: dict[int, int] = getattr(self, name)
+            if set(targets) != {1, 2, 3, 4, 5} or min(targets.values()) < 1:
+                raise ValueError(f"{name} needs a target of at least 1 minute for each priority 1 … 5")
         return self
 
 

@@ -57,3 +57,12 @@ def test_share_of_4_and_5_and_count_per_agent_and_article_in_the_window(session)
     # Without a window the older rating of ben counts as well.
     everything = {row["name"]: row for row in csat_by_agent(session)}
     assert everything[ben]["ratings"] == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.integration
+def test_the_same_csat_on_postgres(postgres_url):
+    from candor.db import session_scope
+
+    with session_scope(postgres_url) as session:
+        test_share_of_4_and_5_and_count_per_agent_and_article_in_the_window(session)

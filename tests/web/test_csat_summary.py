@@ -49,6 +49,7 @@ def test_summary_has_csat_per_agent_team_and_article(database):
                         params={"since": "2026-10-07T00:00:00", "until": "2026-10-08T00:00:00", "gaps": "false"})
     assert answer.status_code == 200, answer.text
     csat = answer.json()["csat"]
+    assert isinstance(answer.json()["sla"], list)   # per team; its figures: tests/web/test_sla_figures.py
     expected = {"ratings": 3, "satisfied": 2, "csat": 0.667}
     for group, name in (("agents", agent), ("teams", team), ("articles", article)):
         [row] = [row for row in csat[group] if row["name"] == name]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -17,14 +18,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from candor.db import session_scope, utcnow
+from routing.config import PolicyConfig
 from routing.models import Escalation
 from routing.staff import User
 from touchpoints import analytics
-from touchpoints.models import Event, Touchpoint, TouchpointDirty
+from touchpoints.models import AgentClaim, Event, Message, Touchpoint, TouchpointDirty
 from web.api.staff import require
 from web.knowledge import settle_gaps
 
@@ -115,6 +117,71 @@ class CsatFigures(BaseModel):
     articles: list[Csat]
 
 
+class SlaCount(BaseModel):
+    met: int
+    total: int
+
+
+class TeamSla(BaseModel):
+    team: str
+    first_response: SlaCount
+    next_response: SlaCount
+    met_rate: float | None
+
+
+def _seconds(session: Session, later: Any, earlier: Any) -> Any:
+    """later − earlier in seconds, in SQL (SQLite has no interval type)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 86400
+    return func.extract("epoch", later - earlier)
+
+
+def _target(targets: dict[int, int]) -> Any:
+    return case(*((Escalation.priority == p, minutes * 60) for p, minutes in targets.items()),
+                else_=max(targets.values()) * 60)
+
+
+def sla_by_team(session: Session, policy: PolicyConfig, since: datetime, until: datetime | None,
+                now: datetime) -> list[dict[str, Any]]:
+    """Per team, reply targets met: first response (queued → the first agent reply; one still
+    unanswered past its target is a miss) and next response (each customer message while an agent
+    held the conversation → the agent's next reply), targets per priority from the policy."""
+    replied = (select(AgentClaim.escalation_id, func.min(AgentClaim.first_reply_at).label("at"))
+               .group_by(AgentClaim.escalation_id).subquery())
+    target = _target(policy.first_response_minutes)
+    waited = _seconds(session, func.coalesce(replied.c.at, now), Escalation.created_at)
+    first = (select(Escalation.team, func.count(), func.sum(case((replied.c.at.is_not(None) & (waited <= target), 1),
+                                                                  else_=0)))
+             .outerjoin(replied, replied.c.escalation_id == Escalation.id)
+             .where(Escalation.created_at >= since, replied.c.at.is_not(None) | (waited > target))
+             .group_by(Escalation.team))
+    customer, agent = aliased(Message), aliased(Message)
+    reply_at = (select(func.min(agent.created_at)).where(
+        agent.conversation_id == customer.conversation_id, agent.sender == "agent",
+        agent.created_at > customer.created_at).scalar_subquery())
+    target = _target(policy.next_response_minutes)
+    waited = _seconds(session, func.coalesce(reply_at, now), customer.created_at)
+    held = (AgentClaim.conversation_id == customer.conversation_id) & (AgentClaim.claimed_at <= customer.created_at) & (
+        AgentClaim.closed_at.is_(None) | (customer.created_at < AgentClaim.closed_at))
+    following = (select(Escalation.team, func.count(), func.sum(case((reply_at.is_not(None) & (waited <= target), 1),
+                                                                      else_=0)))
+                 .select_from(customer).join(AgentClaim, held)
+                 .join(Escalation, Escalation.id == AgentClaim.escalation_id)
+                 .where(customer.sender == "customer", customer.created_at >= since,
+                        reply_at.is_not(None) | (waited > target))
+                 .group_by(Escalation.team))
+    if until:
+        first = first.where(Escalation.created_at < until)
+        following = following.where(customer.created_at < until)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for offset, query in ((0, first), (2, following)):
+        for team, total, met in session.execute(query).tuples():
+            counts[team][offset:offset + 2] = [int(met or 0), int(total)]
+    return [{"team": team, "first_response": {"met": a, "total": b}, "next_response": {"met": c, "total": d},
+             "met_rate": round((a + c) / (b + d), 3) if b + d else None}
+            for team, (a, b, c, d) in sorted(counts.items())]
+
+
 class Summary(BaseModel):
     since: str
     until: str | None
@@ -132,6 +199,7 @@ class Summary(BaseModel):
     content_gaps: list[Gap]
     agents: list[AgentFigures]
     csat: CsatFigures
+    sla: list[TeamSla]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -213,6 +281,7 @@ async def summary(request: Request, user: Analyst, since: Since = None, until: U
                          "teams": analytics.csat_by(session, Escalation.team, Escalation.conversation_id,
                                                     since, until),
                          "articles": analytics.csat_by_article(session, since, until)},
+                "sla": sla_by_team(session, request.app.state.chat.router.config, since, until, utcnow()),
             })
 
     return await run_in_threadpool(build)

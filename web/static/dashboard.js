@@ -97,6 +97,10 @@
     table(document.getElementById("csat-agents"), ["Agent", "CSAT (rated 4–5)", "Ratings"], csat(s.csat.agents));
     table(document.getElementById("csat-teams"), ["Team", "CSAT (rated 4–5)", "Ratings"], csat(s.csat.teams));
     table(document.getElementById("csat-articles"), ["Article", "CSAT (rated 4–5)", "Ratings"], csat(s.csat.articles.slice(0, 20)));
+    const met = (c) => `${c.met} of ${c.total}`;
+    table(document.getElementById("sla"), ["Team", "SLAs met", "First response met", "Next response met"],
+      s.sla.length ? s.sla.map((t) => [t.team, pct(t.met_rate), met(t.first_response), met(t.next_response)])
+        : [["No replies due in this period", "–", "–", "–"]]);
   }
 
   async function main() {
