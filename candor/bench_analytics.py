@@ -179,6 +179,59 @@ def generate(engine: Engine, n: int, seed: int = 1, now: datetime | None = None,
     return counts
 
 
+def per_second(count: int, seconds: float) -> float:
+    """Conversations per second (0 when nothing was timed)."""
+    return count / seconds if seconds > 0 else 0.0
+
+
+def mark_recent_dirty(session: Any, n: int, now: datetime) -> list[str]:
+    """Mark the ``n`` most recently active conversations dirty, as new messages would; their ids."""
+    ids = list(session.scalars(select(Touchpoint.conversation_id)
+                               .order_by(Touchpoint.last_activity_at.desc()).limit(n)))
+    session.execute(delete(TouchpointDirty))
+    if ids:
+        session.execute(insert(TouchpointDirty), [{"conversation_id": i, "generation": 1, "marked_at": now}
+                                                  for i in ids])
+    session.commit()
+    return ids
+
+
+def scoring_throughput(url: str, now: datetime, n: int) -> list[Timing]:
+    """The real scorer (rollups included) over ``n`` conversations marked dirty, pass after pass
+    until none is pending, next to the floor: one plain SQL read of those conversations' messages
+    and events. ``rows`` is conversations per second."""
+    from sqlalchemy.orm import Session
+
+    from candor.db import get_engine
+    from touchpoints.scorer import pending, score_pending
+
+    session = Session(get_engine(url))
+    ids = mark_recent_dirty(session, n, now)
+    began = time.perf_counter()
+    read = 0
+    for start in range(0, len(ids), 500):   # bound parameters stay under every driver's limit
+        chunk = ids[start:start + 500]
+        read += len(session.execute(select(Message.conversation_id, Message.text)
+                                    .where(Message.conversation_id.in_(chunk))).all())
+        read += len(session.execute(select(Event.conversation_id, Event.data)
+                                    .where(Event.conversation_id.in_(chunk))).all())
+    floor = time.perf_counter() - began
+    session.commit()
+    began, scored = time.perf_counter(), 0
+    while True:
+        done = score_pending(session, now)
+        session.commit()
+        scored += done
+        if not done or not pending(session, now, limit=1):
+            break
+    seconds = time.perf_counter() - began
+    session.close()
+    return [Timing(f"floor: plain SQL read of {len(ids):,} conversations' messages + events ({read:,} rows)",
+                   floor, round(per_second(len(ids), floor))),
+            Timing(f"scoring: score_pending over {len(ids):,} dirty conversations ({scored:,} scored), conv/s",
+                   seconds, round(per_second(scored, seconds)))]
+
+
 def export_to_null(session: Any, since: datetime | None) -> int:
     from touchpoints import analytics
 
@@ -241,6 +294,8 @@ def bench_analytics(
         help="An empty scratch database (PostgreSQL: create it first); default: a new SQLite file.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 1,
     repeats: Annotated[int, typer.Option(help="Timed calls per read (the median is shown).", min=1)] = 3,
+    score: Annotated[int, typer.Option(
+        help="Recent conversations marked dirty and re-scored to time the scorer (0: skip).", min=0)] = 2000,
 ) -> None:
     """Every dashboard read, the export and the report over N conversations, next to the SQL floor."""
     from candor.db import get_engine
@@ -267,4 +322,9 @@ def bench_analytics(
     for timing in timings:
         table.add_row(timing.read, f"{timing.seconds:.3f}", versus_floor(timing.seconds, floor), f"{timing.rows:,}")
     console.print(table)
+    if score:
+        scoring = Table("pass", "seconds", "conversations/s", title="Scoring throughput (target: >= 50/s)")
+        for timing in scoring_throughput(url, now, score):
+            scoring.add_row(timing.read, f"{timing.seconds:.3f}", f"{timing.rows:,}")
+        console.print(scoring)
     console.print(f"Peak memory of this process: {peak_rss_mb():.0f} MB (generation included).")

@@ -53,3 +53,29 @@ def test_a_small_run_reads_what_it_generated(tmp_path):
     assert timings["change check (pending)"].rows == 0      # loaded scored: nothing to do
     assert 0 < timings["summary, last 30 days"].rows == timings["CSV export, last 30 days"].rows < 300
     assert all(t.seconds >= 0 for t in timings.values())
+
+
+def test_conversations_per_second():
+    from candor.bench_analytics import per_second
+
+    assert per_second(2000, 40.0) == 50.0 and per_second(10, 0.5) == 20.0
+    assert per_second(5, 0.0) == 0.0
+
+
+def test_the_scorer_clears_every_mark_it_is_timed_on(tmp_path):
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from candor.bench_analytics import scoring_throughput
+    from candor.db import get_engine
+    from candor.migrate import upgrade
+    from touchpoints.models import TouchpointDirty
+
+    url = f"sqlite:///{tmp_path / 'score.db'}"
+    upgrade(url)
+    now = datetime(2026, 11, 30)
+    generate(get_engine(url), 120, seed=3, now=now, days=30)
+    floor, scoring = scoring_throughput(url, now, 50)
+    assert "50 dirty conversations (50 scored)" in scoring.read and scoring.rows > 0 and floor.rows > 0
+    with Session(get_engine(url)) as session:
+        assert session.scalar(select(func.count()).select_from(TouchpointDirty)) == 0
