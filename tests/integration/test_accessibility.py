@@ -119,6 +119,10 @@ def test_editor_and_dashboard(page, stack, stack_settings, new_staff):
 
     page.goto(f"{url}/dashboard")
     expect(page.locator(".kpi").first).to_be_visible()
+    for table in ("#csat-agents", "#csat-teams", "#csat-articles"):                # CSAT, rows or "No ratings"
+        expect(page.locator(f"{table} th").nth(1)).to_have_text("CSAT (rated 4–5)")
+        expect(page.locator(f"{table} tbody tr").first).to_be_visible()
+    expect(page.locator("#sla th").nth(1)).to_have_text("SLAs met")
     assert serious_axe_violations(page) == []
 
 
