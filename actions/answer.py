@@ -23,6 +23,7 @@ from actions.common import (
     previous_question,
     wait_minutes,
 )
+from actions.feedback import RATING_BUTTONS
 from actions.services import Services, default_services, record_event
 from conversations.reply import BotDecision, BotReply, Source
 from knowledge.search import Hit, SearchResult
@@ -45,6 +46,7 @@ SMALLTALK = {
     "deny": ["utter_goodbye"],
     "bot_challenge": ["utter_iamabot"],
 }
+ENDINGS = {"goodbye", "deny"}  # a goodbye, or "no" to "anything else?"
 
 
 class ActionAnswerFromKb(OffLoop, Action):
@@ -81,6 +83,11 @@ class ActionAnswerFromKb(OffLoop, Action):
         if decision.action == "chat":
             for response in SMALLTALK.get(intent or "", ["utter_anything_else"]):
                 dispatcher.utter_message(response=response)
+            if intent in ENDINGS and tracker.get_slot("rating") is None:
+                # The customer is leaving a chat the bot handled: ask how it went, once, as a
+                # confirmed answer's "No, that's all" does (the rating rule records the click).
+                dispatcher.utter_message(text="Before you go, how would you rate this chat from 1 to 5?",
+                                         buttons=RATING_BUTTONS)
             return []
         best = result.best if result.sure else None  # the article search is sure of, if any
         # The source is cited once, by the widget's source line (sources), never in the text too.

@@ -43,9 +43,9 @@ def action(embedder):
     return ActionAnswerFromKb(Services(knowledge=search, router=Router(), clock=lambda: monday))
 
 
-def tracker(text: str, intent: str, confidence: float = 0.9) -> Tracker:
+def tracker(text: str, intent: str, confidence: float = 0.9, slots: dict | None = None) -> Tracker:
     return Tracker(
-        sender_id=str(uuid.uuid4()), slots={}, latest_message={
+        sender_id=str(uuid.uuid4()), slots=slots or {}, latest_message={
             "text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []},
         events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen",
     )
@@ -96,3 +96,17 @@ def test_an_escalation_with_an_empty_knowledge_base_is_handed_over_without_quoti
     assert message["custom"]["decision"]["action"] == "escalate"
     assert message["custom"]["sources"] == []
     assert "here's what our article says" not in message["text"]
+
+
+@pytest.mark.parametrize(("text", "intent"), [("bye, thanks", "goodbye"), ("no", "deny")])
+def test_a_customer_leaving_a_bot_only_chat_is_asked_for_a_rating_once(action, text, intent):
+    _, messages = run(action, tracker(text, intent, 0.95))
+    assert messages[-1]["text"].startswith("Before you go, how would you rate this chat")
+    assert [b["title"] for b in messages[-1]["buttons"]] == ["1", "2", "3", "4", "5"]
+    _, again = run(action, tracker(text, intent, 0.95, slots={"rating": "4"}))
+    assert all("rate this chat" not in (m.get("text") or "") for m in again)
+
+
+def test_a_greeting_asks_for_no_rating(action):
+    _, messages = run(action, tracker("hello", "greet", 0.95))
+    assert all("rate this chat" not in (m.get("text") or "") for m in messages)
