@@ -6,6 +6,7 @@ before the request, so a page opened right after a conversation shows it."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import time
@@ -14,11 +15,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from candor.db import session_scope, utcnow
@@ -233,16 +234,45 @@ def _public(t: Touchpoint) -> dict[str, Any]:
             "sentiments": t.sentiments}
 
 
+def _cursor(t: Touchpoint) -> str:
+    """Opaque to callers: the last row's start time and id, URL-safe."""
+    return base64.urlsafe_b64encode(f"{t.started_at.isoformat()}|{t.conversation_id}".encode()).decode()
+
+
+def _after(cursor: str) -> tuple[datetime, str]:
+    try:
+        started, conversation_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(started), conversation_id
+    except (ValueError, UnicodeError) as error:
+        raise HTTPException(422, "This 'after' cursor is not one this list gave out: use the X-Next-Cursor "
+                                 "header of the previous page, or leave it out for the first page.") from error
+
+
 @router.get("/api/touchpoints")
 def list_touchpoints(
-    request: Request, user: Analyst, since: Since = None, until: Until = None, stage: str | None = None,
-    resolution: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    request: Request, response: Response, user: Analyst, since: Since = None, until: Until = None,
+    stage: str | None = None, resolution: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    after: Annotated[str | None, Query(description="The X-Next-Cursor header of the previous page")] = None,
 ) -> list[TouchpointOut]:
-    """Newest first."""
+    """Newest first, by (start time, id); a full page sets ``X-Next-Cursor``, the next page's ``after``
+    (keyset: a deep page is one index range, as fast as the first)."""
     since, until = _window(since, until)
+    position = _after(after) if after else None
     with session_scope() as session:
         _settle(request, session)
-        rows = analytics.touchpoint_page(session, since, until, stage, resolution, limit)
+        query = select(Touchpoint).where(Touchpoint.started_at >= since)
+        if until:
+            query = query.where(Touchpoint.started_at < until)
+        if stage:
+            query = query.where(Touchpoint.stage == stage)
+        if resolution:
+            query = query.where(Touchpoint.resolution == resolution)
+        if position:
+            query = query.where(tuple_(Touchpoint.started_at, Touchpoint.conversation_id) < position)
+        rows = list(session.scalars(query.order_by(Touchpoint.started_at.desc(),
+                                                   Touchpoint.conversation_id.desc()).limit(limit)))
+        if len(rows) == limit:
+            response.headers["X-Next-Cursor"] = _cursor(rows[-1])
         return [TouchpointOut(**_public(t)) for t in rows]
 
 
