@@ -74,3 +74,20 @@ def rasa_model() -> Path:
     from candor.training import ensure_model
 
     return ensure_model(get_settings())
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (Playwright's own browser download is not possible here).
+    One per session for every test directory: sync Playwright runs an event loop on the main thread,
+    so a second one started while this is alive fails."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield chromium
+        chromium.close()

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
+from candor.db import utc_text
 from knowledge.models import Article
 from touchpoints import gap_store, rollups
 from touchpoints.journey import STAGES
@@ -265,8 +266,8 @@ def export_rows(session: Session, since: datetime | None = None, until: datetime
         "started_at", "last_activity_at", "escalation_reasons", "articles"))
     for row in session.execute(query.execution_options(yield_per=batch)).tuples():
         values = list(row)
-        values[started] = values[started].isoformat() + "Z"
-        values[last] = values[last].isoformat() + "Z"
+        values[started] = utc_text(values[started])
+        values[last] = utc_text(values[last])
         values[reasons] = ";".join(values[reasons] or [])
         values[articles] = ";".join(values[articles] or [])
         yield values
@@ -276,8 +277,8 @@ def export_row(t: Any) -> dict[str, Any]:
     """A touchpoint (object or column mapping) as one CSV row: times in UTC, lists joined with ';'."""
     get: Callable[[str], Any] = t.get if isinstance(t, dict) else lambda name: getattr(t, name)
     row = {name: get(name) for name in EXPORT_COLUMNS}
-    row["started_at"] = row["started_at"].isoformat() + "Z"
-    row["last_activity_at"] = row["last_activity_at"].isoformat() + "Z"
+    row["started_at"] = utc_text(row["started_at"])
+    row["last_activity_at"] = utc_text(row["last_activity_at"])
     row["escalation_reasons"] = ";".join(row["escalation_reasons"] or [])
     row["articles"] = ";".join(row["articles"] or [])
     return row

@@ -26,15 +26,12 @@ def base_url(database):
         yield url
 
 
-@pytest.fixture(scope="module")
-def page(base_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                              args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        yield chromium.new_page()
-        chromium.close()
+@pytest.fixture
+def page(browser):
+    """A fresh context (empty local storage) of the session's Chromium (tests/conftest.py)."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
 
 
 def open_chat(page) -> str:

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from candor.db import session_scope, utcnow
+from candor.db import session_scope, utc_text, utcnow
 from routing.config import PolicyConfig
 from routing.models import Escalation
 from routing.staff import User
@@ -287,7 +287,7 @@ def touchpoint(request: Request, conversation_id: str, user: Analyst) -> Touchpo
                                      "are scored within seconds of their first message).")
         events = session.scalars(select(Event).where(Event.conversation_id == conversation_id).order_by(Event.id))
         return TouchpointDetail(**_public(t), timeline=[
-            {"kind": e.kind, "at": e.created_at.isoformat() + "Z", **(e.data or {})} for e in events])
+            {"kind": e.kind, "at": utc_text(e.created_at), **(e.data or {})} for e in events])
 
 
 @router.get("/api/analytics/summary")
@@ -301,7 +301,7 @@ async def summary(request: Request, user: Analyst, since: Since = None, until: U
             if gaps:
                 settle_gaps(request, session)
             return Summary.model_validate({
-                "since": since.isoformat() + "Z", "until": until.isoformat() + "Z" if until else None,
+                "since": utc_text(since), "until": utc_text(until) if until else None,
                 **analytics.summary(session, since, until),
                 "articles": analytics.article_performance(session, since, until),
                 "content_gaps": analytics.content_gaps(session, since, until) if gaps else [],
