@@ -27,11 +27,10 @@ class VectorIndex(Protocol):
     def __len__(self) -> int: ...
 
 
-class FaissIndex:
-    """Exact inner product (cosine on normalised vectors) with ids that can be removed."""
+class _FaissIds:
+    """Adding, removing and searching by caller-chosen ids, shared by the FAISS indexes below."""
 
-    def __init__(self, dim: int) -> None:
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    _index: faiss.IndexIDMap2 | faiss.IndexIVFFlat
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
@@ -39,8 +38,8 @@ class FaissIndex:
 
     def remove(self, ids: np.ndarray) -> None:
         if len(ids):
-            # faiss's Python wrapper takes an id array on every index; its stubs give IndexIDMap2 only the
-            # IDSelector overload of the C++ method.
+            # faiss's Python wrapper takes an id array on every index; its stubs give these indexes only
+            # the IDSelector overload of the C++ method.
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +47,16 @@ class FaissIndex:
         return self._index.search(queries, min(k, max(len(self), 1)))
 
     def __len__(self) -> int:
-        return self._index.ntotal
+        return int(self._index.ntotal)
+
+
+class FaissIndex(_FaissIds):
+    """Exact inner product (cosine on normalised vectors) with ids that can be removed."""
+
+    _index: faiss.IndexIDMap2
+
+    def __init__(self, dim: int) -> None:
+        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
 
 def _all(index: faiss.IndexIDMap2) -> tuple[np.ndarray, np.ndarray]:
@@ -58,11 +66,12 @@ def _all(index: faiss.IndexIDMap2) -> tuple[np.ndarray, np.ndarray]:
     return ids, vectors
 
 
-class IvfIndex:
+class IvfIndex(_FaissIds):
     """Approximate inner product over inverted lists (IVF-Flat): a query scans the `nprobe` lists
     whose centroids are nearest, not every vector. Trained on the vectors it is built from; ids can
     be removed (HNSW, the other common choice, cannot remove)."""
 
+    _index: faiss.IndexIVFFlat
     # Lists probed per query: a fixed fraction of them, never fewer than this many (or all of them
     # in a small index, which makes it exact). `candor bench search` measures the recall it buys.
     MIN_PROBES = 32
@@ -85,18 +94,6 @@ class IvfIndex:
         self.trained_on = len(vectors)
         self.add(ids, vectors)
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        if len(ids):
-            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
-
-    def remove(self, ids: np.ndarray) -> None:
-        if len(ids):
-            self._index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        return self._index.search(queries, min(k, max(len(self), 1)))
-
     def vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """Every (id, vector) held, to retrain on them."""
         invlists = self._index.invlists
@@ -112,9 +109,6 @@ class IvfIndex:
         if not ids:
             return np.zeros(0, np.int64), np.zeros((0, self._index.d), np.float32)
         return np.concatenate(ids).astype(np.int64), np.vstack(vectors)
-
-    def __len__(self) -> int:
-        return int(self._index.ntotal)
 
 
 class AdaptiveIndex:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from candor.db import utc_text
@@ -238,9 +238,13 @@ def csat_by_article(session: Session, since: datetime | None = None,
 
 
 def touchpoint_page(session: Session, since: datetime | None = None, until: datetime | None = None,
-                    stage: str | None = None, resolution: str | None = None, limit: int = 200) -> list[Touchpoint]:
-    """Newest first, filtered in SQL."""
+                    stage: str | None = None, resolution: str | None = None, limit: int = 200,
+                    after: tuple[datetime, str] | None = None) -> list[Touchpoint]:
+    """Newest first by (start time, conversation id), filtered in SQL; ``after`` is the last row of
+    the previous page (keyset: a later page is one index range, not an offset to skip)."""
     query = select(Touchpoint).order_by(Touchpoint.started_at.desc(), Touchpoint.conversation_id.desc())
+    if after:
+        query = query.where(tuple_(Touchpoint.started_at, Touchpoint.conversation_id) < after)
     if since:
         query = query.where(Touchpoint.started_at >= since)
     if until:

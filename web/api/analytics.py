@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import case, func, select, tuple_
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from candor.db import session_scope, utc_text, utcnow
@@ -260,17 +260,7 @@ def list_touchpoints(
     position = _after(after) if after else None
     with session_scope() as session:
         _settle(request, session)
-        query = select(Touchpoint).where(Touchpoint.started_at >= since)
-        if until:
-            query = query.where(Touchpoint.started_at < until)
-        if stage:
-            query = query.where(Touchpoint.stage == stage)
-        if resolution:
-            query = query.where(Touchpoint.resolution == resolution)
-        if position:
-            query = query.where(tuple_(Touchpoint.started_at, Touchpoint.conversation_id) < position)
-        rows = list(session.scalars(query.order_by(Touchpoint.started_at.desc(),
-                                                   Touchpoint.conversation_id.desc()).limit(limit)))
+        rows = analytics.touchpoint_page(session, since, until, stage, resolution, limit, after=position)
         if len(rows) == limit:
             response.headers["X-Next-Cursor"] = _cursor(rows[-1])
         return [TouchpointOut(**_public(t)) for t in rows]
