@@ -5,7 +5,9 @@ Two guards make it safe with several web workers assigning at once. The agents' 
 is counted, so on PostgreSQL a second assigner counts only after the first one committed. And the
 UPDATE that assigns is conditional on the escalation still waiting unowned *and* on the agent's
 load, counted inside the statement, being under their capacity: on SQLite, where FOR UPDATE does
-not exist, the write lock held by that statement makes it atomic.
+not exist, the write lock held by that statement makes it atomic. A manual claim (``claim``) takes
+the same two guards, so claims, assignments and an agent's second browser tab never put one
+agent over their capacity.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from candor.db import rowcount
@@ -24,6 +26,10 @@ from routing.lifecycle import EscalationStatus, Presence, sources
 from routing.models import Escalation
 from routing.staff import User
 from touchpoints import log
+
+
+class AtCapacity(RuntimeError):
+    """The agent already holds as many conversations as their capacity allows."""
 
 
 @dataclass
@@ -80,12 +86,44 @@ def _order(found: list[Candidate], mode: AssignmentMode) -> list[Candidate]:
     return sorted(found, key=_turn)
 
 
+def _held(username: str) -> ScalarSelect[int]:
+    """The agent's load, counted inside the statement that uses it."""
+    other = aliased(Escalation)
+    return (select(func.count()).select_from(other)
+            .where(other.claimed_by == username, other.status == EscalationStatus.CLAIMED)
+            .scalar_subquery())
+
+
+def claim(session: Session, escalation_id: int, user: User, now: datetime) -> Escalation:
+    """An agent claims by hand, within their capacity. Their row is locked first (as ``candidates``
+    locks it), so two claims from two tabs, or a claim and an assignment, count one after the other;
+    the UPDATE counts the load itself. Admins hold no seat (auto-assignment never counts them), so
+    their claims are not limited. Raises queue.ClaimConflict when it is taken or closed, AtCapacity
+    when the agent is full."""
+    if user.role != "agent":
+        return queue.claim(session, escalation_id, user.username)
+    capacity = session.scalar(select(User.capacity).where(User.id == user.id).with_for_update())
+    if capacity is None:
+        raise queue.ClaimConflict(f"{user.username} is no longer a staff account.")
+    changed = rowcount(session.execute(
+        update(Escalation)
+        .where(Escalation.id == escalation_id, Escalation.status.in_(sources(EscalationStatus.CLAIMED)),
+               _held(user.username) < capacity)
+        .values(status=EscalationStatus.CLAIMED, claimed_by=user.username, claimed_at=now)
+        .execution_options(synchronize_session=False)))
+    if changed == 1:
+        return queue.claimed(session, escalation_id, user.username)
+    escalation = session.get(Escalation, escalation_id, populate_existing=True)
+    if escalation is None or escalation.status not in sources(EscalationStatus.CLAIMED):
+        raise queue.ClaimConflict(f"Escalation {escalation_id} is already claimed or closed.")
+    held = loads(session, [user.username])[user.username]
+    raise AtCapacity(f"You already have {held} conversations open, your limit is {capacity}: resolve one or "
+                     "hand one back to the queue before claiming another.")
+
+
 def assign(session: Session, escalation_id: int, user: User, now: datetime) -> bool:
     """Give the waiting, unowned escalation to ``user`` if they have room; False if not."""
-    other = aliased(Escalation)
-    held = (select(func.count()).select_from(other)
-            .where(other.claimed_by == user.username, other.status == EscalationStatus.CLAIMED)
-            .scalar_subquery())
+    held = _held(user.username)
     changed = rowcount(session.execute(
         update(Escalation)
         .where(Escalation.id == escalation_id, Escalation.status.in_(sources(EscalationStatus.CLAIMED)),

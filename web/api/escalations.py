@@ -14,7 +14,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from candor.db import session_scope, utcnow
 from conversations.turn import public_message
-from routing import queue
+from routing import assignment, queue
 from routing.lifecycle import EscalationStatus
 from routing.models import Escalation, EscalationNote, FollowUp
 from routing.staff import User, public_name
@@ -139,11 +139,12 @@ def add_note(escalation_id: RowId, body: CustomerMessage, user: Agent) -> NoteOu
 
 @router.post("/{escalation_id}/claim")
 def claim(escalation_id: RowId, user: Agent, request: Request) -> EscalationOut:
+    """Take a waiting escalation; an agent already holding their capacity is refused (409)."""
     with session_scope() as session:
         _load(session, escalation_id, user)
         try:
-            escalation = queue.claim(session, escalation_id, user.username)
-        except (queue.ClaimConflict, queue.IllegalTransition) as error:
+            escalation = assignment.claim(session, escalation_id, user, utcnow())
+        except (queue.ClaimConflict, queue.IllegalTransition, assignment.AtCapacity) as error:
             raise HTTPException(409, str(error)) from error
         result = public(escalation)
     _tell_rasa(request, escalation.conversation_id, "pause")
