@@ -1,8 +1,9 @@
 """``candor bench load``: concurrent customers through Candor's public API, next to the same
-questions sent straight to Rasa's REST webhook in the same run, then a "nothing lost" audit.
+questions sent straight to Rasa's REST webhook in the same run (and, when the bench serves one, to
+a plain ``rasa init`` bot), then a "nothing lost" audit.
 
-Order (ABBA, so linear machine drift cancels): a warm-up of both paths, then the baseline's first
-half of the turns, Candor's first half, Candor's second half, the baseline's second half. Each
+Order (ABBA, so linear machine drift cancels): a warm-up of every path, then each path's first
+half of the turns (raw webhook, Candor, plain bot), then the second halves in reverse order. Each
 customer sends its turns one after another (it waits for the reply); customers run concurrently.
 """
 
@@ -99,6 +100,7 @@ class LoadReport:
     p95_ratio: float
     audit: Audit
     notes: list[str]
+    plain: PhaseStats | None = None  # a plain `rasa init` bot, when the bench served one
 
     @property
     def passed(self) -> bool:
@@ -259,11 +261,12 @@ def stats(name: str, samples: list[Sample], wall_s: float, cpu_s: dict[str, floa
 async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, rasa_token: str = "",
                    conversations: int = 50, turns: int = 10, warmup: int = 2, seed: int = 7,
                    timeout_s: float = 30.0, echo: Callable[[str], None] = print,
-                   cpu: CpuMeter | None = None) -> LoadReport:
+                   cpu: CpuMeter | None = None, plain_url: str | None = None) -> LoadReport:
     rng = random.Random(seed)
-    samples: dict[str, list[Sample]] = {"baseline": [], "candor": []}
-    wall = {"baseline": 0.0, "candor": 0.0}
-    used: dict[str, dict[str, float]] = {"baseline": {}, "candor": {}}  # CPU seconds per process
+    names = ("baseline", "candor", "plain")
+    samples: dict[str, list[Sample]] = {name: [] for name in names}
+    wall = dict.fromkeys(names, 0.0)
+    used: dict[str, dict[str, float]] = {name: {} for name in names}  # CPU seconds per process
     # Idle connections are dropped before uvicorn's and Sanic's 5 s keep-alive timeout, so no request goes
     # out on a connection the server is closing at that moment (then a ReadError the product never saw).
     limits = httpx.Limits(max_connections=conversations + 20, max_keepalive_connections=conversations + 20,
@@ -279,11 +282,17 @@ async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, 
         replicas = (rasa_urls, Balancer(len(rasa_urls)))
         await _phase(_rasa, http, replicas, [Customer(q) for q in warm], range(warmup), [])
         await _phase(_candor, http, url, warm_cand, range(warmup), [])
+        plain = ([plain_url], Balancer(1)) if plain_url else None
+        if plain:
+            await _phase(_rasa, http, plain, [Customer(q) for q in warm], range(warmup), [])
         half = turns // 2 if turns > 1 else turns
-        for name, run, target, who, part in (("baseline", _rasa, replicas, base, range(half)),
-                                             ("candor", _candor, url, cand, range(half)),
-                                             ("candor", _candor, url, cand, range(half, turns)),
-                                             ("baseline", _rasa, replicas, base, range(half, turns))):
+        paths: list[tuple[str, CustomerRun, object, list[Customer]]] = [
+            ("baseline", _rasa, replicas, base), ("candor", _candor, url, cand)]
+        if plain:
+            paths.append(("plain", _rasa, plain, [Customer(q) for q in asked]))
+        # ABC then CBA: each path's two halves sit symmetrically around the middle of the run.
+        order = [(*path, range(half)) for path in paths] + [(*path, range(half, turns)) for path in paths[::-1]]
+        for name, run, target, who, part in order:
             if part:
                 echo(f"{name}: {conversations} customers x turns {part.start + 1}-{part.stop}")
                 before = cpu.sample() if cpu else {}
@@ -294,14 +303,17 @@ async def run_load(url: str, rasa_urls: list[str], kb: Path, policy_file: Path, 
         audit = await _audit(http, url, cand + warm_cand)
     cores = cpu.cores if cpu else 1
     baseline, candor = (stats(name, samples[name], wall[name], used[name], cores) for name in ("baseline", "candor"))
+    plain_stats = stats("plain", samples["plain"], wall["plain"], used["plain"], cores) if plain else None
     notes = [f"questions: {sum(map(len, pool))} from {len(pool)} articles of {kb.name}, seed {seed}; {screened}",
-             "order: warm-up, then baseline / Candor / Candor / baseline halves (ABBA); client timeout "
+             "order: warm-up, then each path's first half (raw webhook, Candor" + (", plain bot" if plain else "")
+             + ") and the second halves in reverse order (ABBA); client timeout "
              f"{timeout_s:.0f} s; latency percentiles over 2xx turns that went to the bot"]
     if candor.degraded:
         notes.append(f"[yellow]{candor.degraded} Candor turns got the bot-down notice or apology[/yellow]: the web app "
                      "gave up waiting for Rasa (CANDOR_RASA_TIMEOUT_S) or Rasa gave no reply, and escalated; their "
                      "latency is capped by that timeout, so the p95 ratio flatters Candor.")
-    return LoadReport(conversations, turns, baseline, candor, candor.p95_ms / baseline.p95_ms, audit, notes)
+    return LoadReport(conversations, turns, baseline, candor, candor.p95_ms / baseline.p95_ms, audit, notes,
+                      plain_stats)
 
 
 async def _audit(http: httpx.AsyncClient, url: str, customers: list[Customer]) -> Audit:

@@ -65,6 +65,8 @@ def bench_load(
     kill_every: Annotated[float | None, typer.Option(
         help="Soak: SIGKILL a random process of the bench's own stack every N seconds (restarted by the "
              "supervisor); the target becomes 0 lost and < 1 % errors.")] = None,
+    plain_rasa: Annotated[bool, typer.Option(
+        help="Also serve a plain `rasa init` bot (trained once, cached in var/bench) as a second baseline.")] = True,
 ) -> None:
     """Concurrent conversations through Candor's API beside the same turns sent straight to Rasa, then
     check that every acknowledged message was stored once, in order. Exit 1 on a loss or >= 0.1 % errors."""
@@ -112,11 +114,16 @@ def bench_load(
              if stack and kill_every else None)
     if url is None or rasa_url is None:  # cannot happen: both were given, or both set from the stack above
         raise typer.Exit(2)
+    from candor.rasa_init_bot import PlainRasa, init_model
+
     try:
-        with chaos or nullcontext():
+        plain = PlainRasa(settings, init_model(settings, console.print)) if plain_rasa else None
+        with chaos or nullcontext(), plain or nullcontext():
+            pids = {**(stack.pids() if stack else {}), **({"rasa-init": plain.pid} if plain else {})}
             report = asyncio.run(run_load(url, rasa_url.split(","), settings.sample_kb, settings.policy_file,
                                           settings.rasa_token, conversations, turns, warmup, seed, timeout,
-                                          echo=console.print, cpu=CpuMeter(stack.pids() if stack else {})))
+                                          echo=console.print, cpu=CpuMeter(pids),
+                                          plain_url=plain.url if plain else None))
         if chaos and chaos.failure:
             raise chaos.failure
         if stack and not chaos:
@@ -126,6 +133,9 @@ def bench_load(
         raise typer.Exit(130) from None
     except StackError as error:
         err.print(f"[red]A Candor process failed during the bench:[/red] {error}")
+        raise typer.Exit(1) from error
+    except RuntimeError as error:  # the plain `rasa init` bot could not be trained or started
+        err.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from error
     finally:
         if stack:
@@ -139,3 +149,33 @@ def bench_load(
         json_path.write_text(json.dumps(as_json(report), indent=2))
         console.print(f"Wrote {json_path}.")
     raise typer.Exit(0 if passed else 1)
+
+
+@bench_app.command("rasa")
+def bench_rasa(
+    variants: Annotated[str | None, typer.Option(
+        help="Comma-separated variant names (default: all); the first is the baseline.")] = None,
+    keep: Annotated[Path | None, typer.Option(help="Keep the trained models and logs in this folder.")] = None,
+) -> None:
+    """Rasa's pipeline part by part: training time, CPU per turn and the NLU quality each buys."""
+    from rich.table import Table
+
+    from candor.bench_rasa import VARIANTS, run_bench
+
+    names = [name.strip() for name in variants.split(",")] if variants else list(VARIANTS)
+    try:
+        rows = run_bench(get_settings(), names, lambda line: console.print(line), keep)
+    except (ValueError, RuntimeError) as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    table = Table("variant", "train s", "train CPU s", "NLU CPU ms/turn", "policies CPU ms/turn",
+                  "CPU vs first", "intent accuracy", "macro F1", "KB questions kept",
+                  "person asks routed", "stories failed",
+                  title="Rasa pipeline variants (trained on 80% of the NLU examples; held-back 20% scored)")
+    first = rows[0].nlu_cpu_ms + rows[0].policy_cpu_ms
+    for row in rows:
+        table.add_row(row.variant, f"{row.train_wall_s:.0f}", f"{row.train_cpu_s:.0f}", f"{row.nlu_cpu_ms:.1f}",
+                      f"{row.policy_cpu_ms:.1f}", f"{(row.nlu_cpu_ms + row.policy_cpu_ms) / first:.2f}x",
+                      f"{row.intent_accuracy:.3f}", f"{row.intent_macro_f1:.3f}", f"{row.kb_kept:.3f}",
+                      f"{row.person_routed:.3f}", str(row.stories_failed))
+    console.print(table)
