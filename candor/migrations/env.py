@@ -11,7 +11,8 @@ import routing.models
 import routing.staff  # noqa: F401
 import touchpoints.customer_models
 import touchpoints.gap_models
-import touchpoints.models  # noqa: F401
+import touchpoints.models
+import touchpoints.webhook_models  # noqa: F401
 from candor.db import Base, get_engine
 
 config = context.config
