@@ -20,9 +20,12 @@ test: setup $(BROWSER) lint lint-js
 test-fast: setup lint lint-js
 	$(VENV)/bin/pytest -m "unit and not slow" -q
 
-setup: $(VENV)/.installed $(RASA_VENV)/.installed
+# The two environments install side by side (-j2): each is mostly unpacking and compiling wheels.
+setup:
+	@$(MAKE) --no-print-directory -s -j2 $(VENV)/.installed $(RASA_VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@echo "[setup] Installing the app's environment ($(VENV): web app, actions, CLI, tests)…"
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	# torch first and pinned: the CPU wheel, never a multi-GB CUDA build pulled in by a dependency.
@@ -32,6 +35,7 @@ $(VENV)/.installed: pyproject.toml
 
 # Rasa 3.6.21 declares Python < 3.11 but runs on 3.11 with these pins (--ignore-requires-python).
 $(RASA_VENV)/.installed: bot/rasa-runtime.lock
+	@echo "[setup] Installing the Rasa 3.6.21 environment ($(RASA_VENV))…"
 	test -x $(RASA_VENV)/bin/python || $(PYTHON) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r bot/rasa-runtime.lock
 	touch $@

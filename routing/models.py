@@ -44,6 +44,8 @@ class FollowUp(Base):
     )
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), nullable=True)
     email: Mapped[str] = mapped_column(String(254))
+    # How the customer wants to be addressed, when they said (canned responses' {customer_name}).
+    name: Mapped[str | None] = mapped_column(String(80), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
     team: Mapped[str] = mapped_column(String(40), default="general")
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)

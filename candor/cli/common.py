@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
@@ -20,7 +22,22 @@ console = Console()
 err = Console(stderr=True)
 
 
-def set_up(settings: Settings, echo: Callable[[str], None] | None = None) -> Path:
+class Steps:
+    """Numbered progress lines with each step's time, so a first start shows where its minutes go."""
+
+    def __init__(self, total: int, echo: Callable[[str], None]) -> None:
+        self.total, self.echo, self.number = total, echo, 0
+
+    @contextmanager
+    def step(self, label: str) -> Iterator[None]:
+        self.number += 1
+        started = time.monotonic()
+        self.echo(f"[{self.number}/{self.total}] {label}…")
+        yield
+        self.echo(f"[{self.number}/{self.total}] {label}: done in {time.monotonic() - started:.0f} s")
+
+
+def set_up(settings: Settings, echo: Callable[[str], None] | None = None, steps: Steps | None = None) -> Path:
     """What every start needs before the processes: the policy checked (a bad one stops here, not
     in a child's log), the database migrated and seeded, the Rasa model trained if its data changed.
     ``candor eval --json`` sends the progress lines to stderr (stdout is the JSON)."""
@@ -29,9 +46,13 @@ def set_up(settings: Settings, echo: Callable[[str], None] | None = None) -> Pat
     from routing.policy import load_policy
 
     echo = echo or console.print
-    load_policy(settings.policy_file)
-    prepare_database(settings, echo=echo)
-    return ensure_model(settings, echo=echo)
+    steps = steps or Steps(3, echo)
+    with steps.step("Checking the routing policy"):
+        load_policy(settings.policy_file)
+    with steps.step("Preparing the database and the sample knowledge base"):
+        prepare_database(settings, echo=echo)
+    with steps.step("Rasa model"):
+        return ensure_model(settings, echo=echo)
 
 
 def stop_on_signals() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from candor.cli.common import console, err, set_up, stop_on_signals
+from candor.cli.common import Steps, console, err, set_up, stop_on_signals
 from candor.settings import get_settings
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -40,17 +40,20 @@ def up(
     if problems:
         err.print("[red]Refusing to start in production mode:[/red]\n  " + "\n  ".join(problems))
         raise typer.Exit(2)
+    steps = Steps(5, console.print)
     try:
-        model = set_up(settings)
+        model = set_up(settings, steps=steps)
     except Exception as error:
         err.print(f"[red]Set-up failed:[/red] {error}")
         raise typer.Exit(1) from error
     stack = Stack(settings, model, echo=console.print)
     stop_on_signals()
     try:
-        stack.start()
-        stack.wait_healthy()
-        stack.wait_ready()
+        with steps.step("Starting Rasa, the action server and the web app"):
+            stack.start()
+            stack.wait_healthy()
+        with steps.step("Waiting until the bot answers (Rasa loads its model)"):
+            stack.wait_ready()
         console.print(
             f"\n[bold green]Candor is running.[/bold green]\n"
             f"  Demo site    {settings.web_url}/demo   (the chat widget, as customers see it)\n"

@@ -1,6 +1,14 @@
-"""Canned responses: standardized replies agents insert into a message and adapt."""
+"""Canned responses: standardized replies agents insert into a message and adapt.
+
+Their ``{customer_name}`` is filled from what we know of the customer (``customer_name``); when
+nothing is known the placeholder goes with its comma ("Hi {customer_name}, thanks" → "Hi, thanks"),
+so a customer never reads it raw. The console does the same as the agent inserts a reply
+(console-words.js), and the server again on every reply it sends (``fill_customer_name``)."""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -8,12 +16,81 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from candor.db import session_scope
-from routing.models import CannedResponse
+from routing.models import CannedResponse, FollowUp
 from routing.staff import User
+from touchpoints.customer_models import Customer
+from touchpoints.models import Conversation
 from web.api.staff import Agent, RowId, visible_teams
 from web.schemas import UtcDatetime
 
 router = APIRouter(prefix="/api/canned-responses", tags=["agent"])
+
+# Attribute keys a site may pass the customer's name under, the one to greet them by first.
+NAME_KEYS = ("first_name", "name", "full_name", "customer_name")
+PLACEHOLDER = "{customer_name}"
+_UNSAFE_NAME = re.compile(r"[{}<>\x00-\x1f\x7f]")
+_AT_START = re.compile(r"(^|[.!?]\s+)\{customer_name\},?\s*(\w?)")
+_DEAR = re.compile(r"\b(Dear)\s+\{customer_name\}")
+_INSIDE = re.compile(r",?[ \t]*\{customer_name\}")
+
+
+def checked_name(value: str | None) -> str | None:
+    """A name fit to put in a reply: trimmed; no braces (it would read as a placeholder), no markup
+    or control characters. Raises ValueError with words for the customer's form."""
+    if value is None or not value.strip():
+        return None
+    if _UNSAFE_NAME.search(value):
+        raise ValueError("a name cannot contain braces, angle brackets or line breaks")
+    return " ".join(value.split())
+
+
+def _usable(value: Any) -> str | None:
+    if not isinstance(value, str) or len(value) > 80:
+        return None
+    try:
+        return checked_name(value)
+    except ValueError:
+        return None
+
+
+def _from_attributes(attributes: dict[str, Any] | None) -> str | None:
+    for key in NAME_KEYS:
+        found = _usable((attributes or {}).get(key))
+        if found:
+            return found
+    return None
+
+
+def customer_name(session: Session, conversation_id: str) -> str | None:
+    """What we know the customer is called, most trustworthy first: the verified customer record's
+    attributes, the name they left on a follow-up (this conversation's, then their others'), the
+    conversation's own (unverified) attributes. None when nobody said."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        return None
+    customer = session.get(Customer, conversation.customer_id) if conversation.customer_id else None
+    if customer is not None and customer.verified and _from_attributes(customer.attributes):
+        return _from_attributes(customer.attributes)
+    same_customer = (Conversation.customer_id == conversation.customer_id if conversation.customer_id
+                     else Conversation.id == conversation.id)
+    left = session.scalars(
+        select(FollowUp.name).join(Conversation, Conversation.id == FollowUp.conversation_id)
+        .where(same_customer, FollowUp.name.is_not(None))
+        .order_by((FollowUp.conversation_id == conversation.id).desc(), FollowUp.id.desc()).limit(1)).first()
+    return _usable(left) or _from_attributes(conversation.attributes)
+
+
+def fill_customer_name(text: str, name: str | None) -> str:
+    """The text with every {customer_name} filled; unknown, it leaves with its comma, and a sentence
+    it started begins with the next word ("{customer_name}, we…" → "We…"; "Dear {customer_name}" →
+    "Dear customer")."""
+    if PLACEHOLDER not in text:
+        return text
+    if name:
+        return text.replace(PLACEHOLDER, name)
+    text = _DEAR.sub(r"\1 customer", text)
+    text = _AT_START.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+    return _INSIDE.sub("", text)
 
 
 class CannedIn(BaseModel):

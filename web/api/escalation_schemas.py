@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from routing.models import Escalation, EscalationNote
 from touchpoints.models import Event
+from web.api.follow_ups import FollowUpOut
+from web.api.history import CustomerHistory
 from web.schemas import UtcDatetime
 
 # The events that make up an escalation's timeline (routing/queue.py, assignment.py, presence.py,
@@ -55,7 +57,12 @@ class EscalationDetail(EscalationOut):
     transcript: list[dict[str, Any]] = Field(description="Every message, as GET /api/conversations/{id} shows them")
     considered_articles: list[str]
     evidence: list[dict[str, Any]] = Field(description="What the router weighed, per handoff")
-    follow_ups: list[dict[str, Any]] = Field(description="E-mail follow-ups the customer left")
+    follow_ups: list[FollowUpOut] = Field(description="E-mail follow-ups the customer left in this conversation, "
+                                                      "each with its e-mails' state")
+    customer_name: str | None = Field(description="What the customer is called, when known (verified attributes, "
+                                                  "a follow-up, the conversation's attributes); fills canned "
+                                                  "responses' {customer_name}")
+    history: CustomerHistory = Field(description="The customer's earlier conversations and open follow-ups")
     notes: list[NoteOut]
     timeline: list[TimelineEntry]
 

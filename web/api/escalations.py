@@ -20,11 +20,13 @@ from routing.models import Escalation, EscalationNote, FollowUp
 from routing.staff import User, public_name
 from touchpoints import conversations, live, log
 from touchpoints.models import Event
+from web.api import canned
 from web.api.agents import assign_waiting, console_seen
 from web.api.bot_control import tell_rasa as _tell_rasa
 from web.api.conversations import ChatMessage, CustomerMessage
 from web.api.escalation_schemas import EscalationDetail, EscalationOut, NoteOut, Resolved, note, public, timeline
-from web.api.follow_ups import public as follow_up_public
+from web.api.follow_ups import out as follow_up_out
+from web.api.history import history
 from web.api.staff import Agent, RowId, visible_teams
 from web.live import LiveHub
 
@@ -104,7 +106,8 @@ async def console_events(
 @router.get("/{escalation_id}")
 def get_escalation(escalation_id: RowId, user: Agent) -> EscalationDetail:
     """The escalation with the whole transcript, the bot's reasons and what it considered, the
-    notes (a transfer's note among them) and the timeline of its moves."""
+    notes (a transfer's note among them), the timeline of its moves, its follow-ups with their
+    e-mails, and the customer's earlier conversations."""
     with session_scope() as session:
         escalation = _load(session, escalation_id, user)
         events = session.scalars(select(Event).where(
@@ -116,8 +119,11 @@ def get_escalation(escalation_id: RowId, user: Agent) -> EscalationDetail:
             transcript=[public_message(m) for m in conversations.transcript(session, escalation.conversation_id)],
             considered_articles=considered,
             evidence=[e.data.get("evidence", {}) for e in events if e.kind == "escalated"],
-            follow_ups=[follow_up_public(f) for f in session.scalars(
-                select(FollowUp).where(FollowUp.conversation_id == escalation.conversation_id))],
+            follow_ups=[follow_up_out(f, session) for f in session.scalars(
+                select(FollowUp).where(FollowUp.conversation_id == escalation.conversation_id)
+                .order_by(FollowUp.id))],
+            customer_name=canned.customer_name(session, escalation.conversation_id),
+            history=history(session, escalation.conversation_id, visible_teams(user)),
             notes=[note(n) for n in session.scalars(
                 select(EscalationNote).where(EscalationNote.escalation_id == escalation.id)
                 .order_by(EscalationNote.id))],
@@ -157,7 +163,9 @@ def agent_message(escalation_id: RowId, body: CustomerMessage, user: Agent) -> C
         escalation = _load(session, escalation_id, user)
         if not queue.is_claimed(escalation) or (escalation.claimed_by != user.username and user.role != "admin"):
             raise HTTPException(409, "Claim this escalation before replying; it is not held by you.")
-        message = conversations.append(session, escalation.conversation_id, "agent", body.text,
+        # A canned reply's {customer_name} never reaches the customer as written.
+        text = canned.fill_customer_name(body.text, canned.customer_name(session, escalation.conversation_id))
+        message = conversations.append(session, escalation.conversation_id, "agent", text,
                                        {"agent": user.username, "agent_name": public_name(user)})
         return ChatMessage.model_validate(public_message(message))
 

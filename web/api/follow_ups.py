@@ -3,14 +3,14 @@ e-mail); staff work the list and answer by e-mail, each reply also kept in the t
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from candor.db import session_scope, utc_text, utcnow
+from candor.db import session_scope, utcnow
 from conversations import mail
 from conversations.outbox import OutboundMail
 from conversations.turn import public_message
@@ -19,6 +19,7 @@ from routing.models import FollowUp
 from routing.staff import User
 from touchpoints import log
 from touchpoints.models import Conversation
+from web.api import canned
 from web.api.conversations import ChatMessage, CustomerMessage, customer_conversation
 from web.api.staff import Agent, RowId, visible_teams
 from web.rate_limits import per_ip
@@ -42,7 +43,13 @@ class EmailAddress(BaseModel):
 
 
 class FollowUpRequest(EmailAddress):
+    name: str | None = Field(default=None, max_length=80, description="How the customer wants to be addressed")
     note: str = Field(default="", max_length=2000)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return canned.checked_name(value)
 
 
 class MailState(BaseModel):
@@ -63,6 +70,7 @@ class FollowUpOut(BaseModel):
     conversation_id: str
     escalation_id: int | None
     email: str
+    name: str | None = Field(description="The name the customer left, if any")
     note: str
     team: str
     status: str = Field(description="open or done")
@@ -93,24 +101,12 @@ def _mails(session: Session, follow_up_id: int) -> list[MailState]:
     return [mail_state(m) for m in found]
 
 
-def public(follow_up: FollowUp, session: Session | None = None) -> dict[str, Any]:
-    """The follow-up as the API shows it (escalation details embed it too); given a session, with its
-    mails (without one the key is left out rather than claiming there are none)."""
-    shown: dict[str, Any] = {
-        "id": follow_up.id, "conversation_id": follow_up.conversation_id, "escalation_id": follow_up.escalation_id,
-        "email": follow_up.email, "note": follow_up.note, "team": follow_up.team, "status": follow_up.status,
-        "created_at": utc_text(follow_up.created_at), "done_by": follow_up.done_by,
-    }
-    if session is not None:
-        shown["mails"] = [m.model_dump(mode="json") for m in _mails(session, follow_up.id)]
-    return shown
-
-
-def _out(follow_up: FollowUp, session: Session) -> FollowUpOut:
+def out(follow_up: FollowUp, session: Session) -> FollowUpOut:
+    """The follow-up as the API shows it, with its mails (escalation details embed it too)."""
     return FollowUpOut(id=follow_up.id, conversation_id=follow_up.conversation_id,
-                       escalation_id=follow_up.escalation_id, email=follow_up.email, note=follow_up.note,
-                       team=follow_up.team, status=follow_up.status, created_at=follow_up.created_at,
-                       done_by=follow_up.done_by, mails=_mails(session, follow_up.id))
+                       escalation_id=follow_up.escalation_id, email=follow_up.email, name=follow_up.name,
+                       note=follow_up.note, team=follow_up.team, status=follow_up.status,
+                       created_at=follow_up.created_at, done_by=follow_up.done_by, mails=_mails(session, follow_up.id))
 
 
 @customer_router.post("/{conversation_id}/follow-up", status_code=201, dependencies=[Depends(per_ip)])
@@ -120,7 +116,8 @@ def leave_follow_up(
     """Leave an address instead of waiting; an acknowledgement goes to it by e-mail."""
     with session_scope() as session:
         follow_up, ack = mail.leave_follow_up(session, conversation.id, body.email, body.note)
-        return FollowUpLeft(**_out(follow_up, session).model_dump(),
+        follow_up.name = body.name or follow_up.name   # a second request without a name keeps the first
+        return FollowUpLeft(**out(follow_up, session).model_dump(),
                             message=ChatMessage.model_validate(public_message(ack)))
 
 
@@ -128,7 +125,7 @@ def leave_follow_up(
 def list_follow_ups(user: Agent) -> list[FollowUpOut]:
     """Open follow-ups for the agent's teams (admins: all), oldest first, each with its e-mails."""
     with session_scope() as session:
-        return [_out(f, session) for f in service_level.open_follow_ups(session, visible_teams(user))]
+        return [out(f, session) for f in service_level.open_follow_ups(session, visible_teams(user))]
 
 
 def _load(session: Session, follow_up_id: int, user: User) -> FollowUp:
@@ -147,7 +144,7 @@ def mark_done(follow_up_id: RowId, user: Agent) -> FollowUpOut:
             raise HTTPException(409, f"Follow-up {follow_up_id} was already done by {follow_up.done_by}.")
         follow_up.status, follow_up.done_by, follow_up.done_at = "done", user.username, utcnow()
         log.record(session, follow_up.conversation_id, "follow_up_done", follow_up_id=follow_up.id, by=user.username)
-        return _out(follow_up, session)
+        return out(follow_up, session)
 
 
 @staff_router.post("/{follow_up_id}/reply", status_code=201)
@@ -156,6 +153,8 @@ def reply(follow_up_id: RowId, body: CustomerMessage, user: Agent) -> FollowUpRe
     The follow-up stays open until someone marks it done: a reply may ask the customer something."""
     with session_scope() as session:
         follow_up = _load(session, follow_up_id, user)
-        message, sent = mail.reply_to_follow_up(session, follow_up, user.username, body.text)
-        return FollowUpReplied(follow_up=_out(follow_up, session),
+        # A canned reply's {customer_name} never reaches the customer as written.
+        text = canned.fill_customer_name(body.text, canned.customer_name(session, follow_up.conversation_id))
+        message, sent = mail.reply_to_follow_up(session, follow_up, user.username, text)
+        return FollowUpReplied(follow_up=out(follow_up, session),
                                message=ChatMessage.model_validate(public_message(message)), mail=mail_state(sent))
