@@ -57,10 +57,20 @@ def _titles(session: Session, ids: set[str]) -> dict[str, str]:
     return dict(session.execute(select(Article.id, Article.title).where(Article.id.in_(ids))).tuples().all())
 
 
+def _past(c: Conversation, t: Touchpoint | None, titles: dict[str, str]) -> PastConversation:
+    """One line; a conversation the background scorer has not reached yet has no stage or score."""
+    return PastConversation(
+        conversation_id=c.id, started_at=t.started_at if t else c.created_at, status=c.status,
+        stage=t.stage if t else None, resolution=t.resolution if t else None,
+        experience_score=t.experience_score if t else None,
+        articles=[PastArticle(id=a, title=titles.get(a, GONE)) for a in (t.articles if t else [])])
+
+
 def history(session: Session, conversation_id: str, teams: list[str] | None) -> CustomerHistory:
     """``teams``: the follow-ups the agent may see (None: all, for admins)."""
     conversation = session.get_one(Conversation, conversation_id)
     customer = session.get(Customer, conversation.customer_id) if conversation.customer_id else None
+    linked_by: Literal["customer", "visitor"]
     if conversation.customer_id:
         same, linked_by = Conversation.customer_id == conversation.customer_id, "customer"
     elif conversation.visitor_id:
@@ -74,12 +84,7 @@ def history(session: Session, conversation_id: str, teams: list[str] | None) -> 
         select(Conversation, Touchpoint).outerjoin(Touchpoint, Touchpoint.conversation_id == Conversation.id)
         .where(*others).order_by(Conversation.created_at.desc(), Conversation.id.desc()).limit(SHOWN)).tuples())
     titles = _titles(session, {a for _, t in rows if t is not None for a in t.articles})
-    past = [PastConversation(
-        conversation_id=c.id, started_at=t.started_at if t else c.created_at, status=c.status,
-        stage=t.stage if t else None, resolution=t.resolution if t else None,
-        experience_score=t.experience_score if t else None,
-        articles=[PastArticle(id=a, title=titles.get(a, GONE)) for a in (t.articles if t else [])],
-    ) for c, t in rows]
+    past = [_past(c, t, titles) for c, t in rows]
     follow_ups = select(FollowUp).join(Conversation, Conversation.id == FollowUp.conversation_id).where(
         *others, FollowUp.status == "open").order_by(FollowUp.created_at, FollowUp.id)
     if teams is not None:
