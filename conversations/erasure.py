@@ -1,8 +1,9 @@
 """Deleting a customer everywhere (right to erasure) and old conversations (retention).
 
 Everywhere means: messages, events, touchpoints, idempotency keys, escalations with their notes, follow-ups,
-the conversation itself, and Rasa's tracker store (its own database, keyed by conversation id); then the
-customer records and visitor ids those conversations pointed at, once no conversation is left to them.
+the conversation itself (its search document goes with it, by cascade), and Rasa's tracker store (its own
+database, keyed by conversation id); then the customer records and visitor ids those conversations pointed
+at, once no conversation is left to them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from candor.db import get_engine, rowcount
 from candor.settings import Settings
 from routing.models import Escalation, EscalationNote, FollowUp
+from touchpoints import search_index
 from touchpoints.customer_models import Customer, Visitor
 from touchpoints.models import Conversation, Event, IdempotencyKey, Message, Touchpoint
 
@@ -115,6 +117,8 @@ def scrub_files(settings: Settings, conversation_ids: list[str]) -> None:
 
     if conversation_ids:
         EventSpool(settings.event_spool).forget(conversation_ids)
+        with get_engine(settings.database_url).begin() as connection:
+            search_index.compact(connection)  # the full-text index keeps deleted words until rewritten
     for url in (settings.database_url, tracker_url(settings)):
         if url and url.startswith("sqlite"):
             _checkpoint(url)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from touchpoints import live
+from touchpoints import live, search_index
 from touchpoints.models import Conversation, Message
 
 live.watch(Conversation, lambda conversation: (conversation.id,))
@@ -47,7 +47,9 @@ def append(
     leaves out FOR UPDATE; there the single INSERT below takes the database write lock)."""
     session.execute(select(Conversation.id).where(Conversation.id == conversation_id).with_for_update())
     live.touched(session, conversation_id)  # a Core insert: the flush hook does not see it
-    return _insert(session, conversation_id, sender, text, payload)
+    message = _insert(session, conversation_id, sender, text, payload)
+    search_index.add(session, conversation_id, message.id, message.text)  # searchable once committed
+    return message
 
 
 def _insert(session: Session, conversation_id: str, sender: str, text: str, payload: dict[str, Any] | None) -> Message:

@@ -26,6 +26,7 @@ from touchpoints.spool import EventSpool
 from web import health
 from web.api import analytics, articles, canned, conversations, escalations, follow_ups, mail, privacy, staff
 from web.api.agents import router as agents_router
+from web.api.conversation_search import router as search_router
 from web.api.customers import router as customers_router
 from web.api.handover import router as handover_router
 from web.api.staff_admin import router as staff_admin_router
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return FileResponse(STATIC / "editor.html")
 
     app.include_router(health.router)
+    app.include_router(search_router)  # before /api/conversations/{id} takes 'search'
     app.include_router(conversations.router)
     app.include_router(staff.router)
     app.include_router(escalations.router)

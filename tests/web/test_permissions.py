@@ -99,6 +99,8 @@ MATRIX = {  #                                                  anon other cust a
     # Any staff role: agents see a customer's history beside the live conversation (not team-scoped).
     "GET /api/customers":                                      (401, 401, 401, 200, 200, 200, 200),
     "GET /api/customers/{customer_id}":                        (401, 401, 401, 200, 200, 200, 200),
+    # Agents and admins; an agent finds unescalated conversations and their own teams' (no 404: a list).
+    "GET /api/conversations/search":                           (401, 401, 401, 200, 200, 403, 200),
 }
 # HTML pages: public by design (their scripts call the APIs above, which carry the checks).
 PAGES = {"GET /demo", "GET /login", "GET /console", "GET /dashboard", "GET /editor", "GET /staff",
@@ -131,7 +133,8 @@ BODIES = {   # valid bodies, so that an allowed principal gets 2xx; a callable f
     "POST /api/admin/staff/{user_id}/password": {"password": "another good password"},
 }
 # gaps=false: content gaps need the embedding model, which NoKnowledge leaves out (the role check is the same).
-QUERIES = {"GET /api/search": {"q": "how much is installation?"}, "GET /api/analytics/summary": {"gaps": "false"},
+QUERIES = {"GET /api/conversations/search": {"q": "anyone"},
+           "GET /api/search": {"q": "how much is installation?"}, "GET /api/analytics/summary": {"gaps": "false"},
            "GET /api/escalations/events": lambda ids: {"open": ids["escalation_id"]}}
 FRESH = {
     "POST /api/escalations/{escalation_id}/claim": lambda w: {"escalation_id": w.escalation()[2]},

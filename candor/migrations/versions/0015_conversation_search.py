@@ -34,7 +34,7 @@ def upgrade() -> None:
     from touchpoints.search_index import rebuild  # the live writer's redaction, so old and new text match
 
     bind = op.get_bind()
-    columns = [
+    columns: list[sa.schema.SchemaItem] = [
         sa.Column('doc', sa.Integer(), primary_key=True, autoincrement=True),  # the FTS5 rowid
         sa.Column('conversation_id', sa.String(36), sa.ForeignKey('conversations.id', ondelete='CASCADE'),
                   nullable=False, unique=True),
