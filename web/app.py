@@ -29,6 +29,7 @@ from web.api.agents import router as agents_router
 from web.api.conversation_search import router as search_router
 from web.api.customers import router as customers_router
 from web.api.handover import router as handover_router
+from web.api.journey import router as journey_router
 from web.api.staff_admin import router as staff_admin_router
 from web.health import actions_error
 from web.knowledge import keep_content_gaps
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(canned.router)
     app.include_router(articles.router)
     app.include_router(analytics.router)
+    app.include_router(journey_router)
     app.include_router(privacy.router)
     app.include_router(staff_admin_router)
     app.include_router(customers_router)

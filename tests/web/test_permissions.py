@@ -90,6 +90,8 @@ MATRIX = {  #                                                  anon other cust a
     "GET /api/touchpoints/{conversation_id}":                  (401, 401, 401, 403, 403, 200, 200),
     "GET /api/analytics/summary":                              (401, 401, 401, 403, 403, 200, 200),
     "GET /api/analytics/export.csv":                           (401, 401, 401, 403, 403, 200, 200),
+    "GET /api/analytics/journey":                              (401, 401, 401, 403, 403, 200, 200),
+    "GET /api/analytics/journey.csv":                          (401, 401, 401, 403, 403, 200, 200),
     "POST /api/admin/erase":                                   (401, 401, 401, 403, 403, 403, 200),  # *
     "GET /api/admin/staff":                                    (401, 401, 401, 403, 403, 403, 200),
     "POST /api/admin/staff":                                   (401, 401, 401, 403, 403, 403, 201),  # * new name

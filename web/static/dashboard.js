@@ -1,5 +1,5 @@
 "use strict";
-/* global Staff */
+/* global Staff, DashboardJourney */
 // Journey analytics: headline figures, SVG charts drawn here (no chart library, no CDN),
 // content gaps with a "draft an article" link, article performance and agent workload.
 (() => {
@@ -57,9 +57,13 @@
       el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c) => (c instanceof Node ? el("td", {}, c) : el("td", { text: c })))))));
   }
 
-  async function load() {
+  function sinceDay() {
     const days = document.getElementById("range").value;
-    const since = new Date(Date.now() - days * 86400000).toISOString().slice(0, 10);
+    return new Date(Date.now() - days * 86400000).toISOString().slice(0, 10);
+  }
+
+  async function load() {
+    const since = sinceDay();
     document.getElementById("export").href = `/api/analytics/export.csv?since=${since}`;
     const error = document.querySelector(".error");
     Staff.showError(error, null);
@@ -105,8 +109,10 @@
 
   async function main() {
     await signIn(["editor", "admin"]);
-    document.getElementById("range").addEventListener("change", load);
-    await load();
+    const journey = () => DashboardJourney.load(sinceDay());
+    document.getElementById("range").addEventListener("change", () => { load(); journey(); });
+    document.getElementById("within").addEventListener("change", journey);
+    await Promise.all([load(), journey()]);
   }
 
   main();
