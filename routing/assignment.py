@@ -117,8 +117,8 @@ def claim(session: Session, escalation_id: int, user: User, now: datetime) -> Es
     if escalation is None or escalation.status not in sources(EscalationStatus.CLAIMED):
         raise queue.ClaimConflict(f"Escalation {escalation_id} is already claimed or closed.")
     held = loads(session, [user.username])[user.username]
-    raise AtCapacity(f"You already have {held} conversations open, your limit is {capacity}: resolve one or "
-                     "hand one back to the queue before claiming another.")
+    raise AtCapacity(f"You already have {held} conversation{'' if held == 1 else 's'} open, your limit is "
+                     f"{capacity}: resolve one or hand one back to the queue before claiming another.")
 
 
 def assign(session: Session, escalation_id: int, user: User, now: datetime) -> bool:

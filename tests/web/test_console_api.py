@@ -128,7 +128,7 @@ def test_a_claim_over_capacity_is_a_409_in_words():
     assert desk.post("ana", f"/api/escalations/{first}/claim").status_code == 200
     refused = desk.post("ana", f"/api/escalations/{second}/claim")
     assert refused.status_code == 409
-    assert refused.json()["detail"].startswith("You already have 1 conversations open, your limit is 1")
+    assert refused.json()["detail"].startswith("You already have 1 conversation open, your limit is 1")
     assert desk.detail("ana", second)["status"] == "queued"
 
 

@@ -68,11 +68,73 @@ const ConsoleWords = (() => {
     return out;
   }
 
-  const PLACEHOLDER = /\{(customer_name|wait|article_link)\}/g;
+  const PLACEHOLDER = /\{(wait|article_link)\}/g;
+
+  // {customer_name}, as the server fills it too (web/api/canned.py): the name when known; else it
+  // leaves with its comma ("Hi {customer_name}, thanks" → "Hi, thanks"), a sentence it began starts
+  // with the next word, and "Dear {customer_name}" reads "Dear customer". Never shown raw.
+  function fillName(text, name) {
+    if (!text.includes("{customer_name}")) return text;
+    if (name) return text.split("{customer_name}").join(name);
+    return text.replace(/\b(Dear)\s+\{customer_name\}/g, "$1 customer")
+      .replace(/(^|[.!?]\s+)\{customer_name\},?\s*([\p{L}\p{N}_]?)/gu, (_, lead, next) => lead + next.toUpperCase())
+      .replace(/,?[ \t]*\{customer_name\}/g, "");
+  }
 
   // Fills what the case knows; what it does not stays as {name} for the agent to type over.
   function fill(text, known) {
-    return text.replace(PLACEHOLDER, (whole, name) => (known[name] ? known[name] : whole));
+    return fillName(text, known.customer_name).replace(PLACEHOLDER, (whole, name) => (known[name] ? known[name] : whole));
+  }
+
+  const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const MAIL_KINDS = { follow_up_ack: "Acknowledgement", follow_up_reply: "Reply", transcript: "Transcript" };
+  const mailKind = (code) => MAIL_KINDS[code] || words(code);
+
+  // Where one e-mail is, in words: "Sent 14:02", "Waiting to retry (attempt 2): <why>", "Failed: <why>".
+  function mailState(mail) {
+    if (mail.status === "sent") return `Sent ${clock(mail.sent_at)}`;
+    if (mail.status === "failed") {
+      return `Failed: ${mail.last_error || "the mail server would not take it"}. It is not retried by itself; ` +
+        "an admin can send it again from the outbox.";
+    }
+    if (!mail.attempts) return "Queued: goes out within seconds";
+    const next = mail.next_attempt_at ? ` Next try at ${clock(mail.next_attempt_at)}.` : "";
+    return `Waiting to retry (attempt ${mail.attempts + 1}): ${mail.last_error || "the last try failed"}.${next}`;
+  }
+
+  // What a follow-up's e-mails need from a person, for its line in the list ("" when nothing).
+  function mailTrouble(mails) {
+    if (mails.some((m) => m.status === "failed")) return "An e-mail failed";
+    if (mails.some((m) => m.status === "queued" && m.attempts > 0)) return "An e-mail is waiting to retry";
+    return "";
+  }
+
+  const OUTCOMES = {
+    answered_confirmed: "answered, the customer confirmed it helped",
+    answered_unconfirmed: "answered",
+    not_a_fit: "told honestly it was not a fit",
+    resolved_by_agent: "resolved by an agent",
+    abandoned: "the customer left",
+    unresolved: "not resolved",
+  };
+  const outcome = (code) => OUTCOMES[code] || words(code).toLowerCase();
+  const day = (iso) => new Date(iso).toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" });
+
+  // One earlier conversation on one line: date, stage, outcome, score, the articles by title.
+  function pastLine(past) {
+    if (!past.stage) return `${day(past.started_at)} · not scored yet`;
+    const articles = past.articles.length ? ` · articles: ${past.articles.map((a) => a.title).join(", ")}` : "";
+    return `${day(past.started_at)} · ${words(past.stage)} · ${outcome(past.resolution)} · ` +
+      `experience ${past.experience_score}/100${articles}`;
+  }
+
+  // Who the earlier conversations belong to, in words.
+  function historyWho(history) {
+    if (history.linked_by === "customer") {
+      return `Customer ${history.customer_id}${history.verified ? " (verified by the site)" : " (not verified)"}`;
+    }
+    if (history.linked_by === "visitor") return "The same browser, not signed in";
+    return "Nothing links this customer to earlier conversations.";
   }
 
   // The first placeholder left in a text, as [start, end], or null when there is none.
@@ -102,5 +164,8 @@ const ConsoleWords = (() => {
     }
   }
 
-  return { reason, intent, evidence, fill, firstGap, waitWords, percent, moved };
+  return {
+    reason, intent, evidence, fill, fillName, firstGap, waitWords, percent, moved,
+    mailState, mailKind, mailTrouble, outcome, pastLine, historyWho, clock,
+  };
 })();

@@ -1,15 +1,19 @@
 "use strict";
-/* global Staff, ConsoleWords, ConsoleHandover */
+/* global Staff, ConsoleWords, ConsoleHandover, ConsoleFollowUps */
 // The agent console: queue and own workload, one conversation at a time with its transcript,
-// the bot's reasons, replies, notes and resolve. The server says when to re-read (an event
-// stream woken by every change, in any web worker); a slow timer keeps the SLA clocks moving.
+// the bot's reasons, replies, notes and resolve, and the e-mail follow-ups with a reply box.
+// The server says when to re-read (an event stream woken by every change, in any web worker);
+// a slow timer keeps the SLA clocks moving, a quicker one follows e-mails still on their way.
 (() => {
   const { api, signIn, el, minutesSince } = Staff;
   const W = ConsoleWords;
   const CLOCK_MS = 30000;
+  const MAIL_POLL_MS = 3000;   // while an e-mail shown is queued: its state changes without an event
   const NEAR_BOTTOM_PX = 40;   // "at the newest message" allows for a few pixels of rounding
   let me = null;
   let openId = null;
+  let openFollowUp = null;     // the follow-up shown instead of an escalation, if any
+  let mailPoll = null;
   let detail = null;           // the open escalation as last read
   let shownSeq = 0;            // the newest message seq the transcript shows
   let canned = [];
@@ -33,14 +37,26 @@
   }
 
   async function refreshQueues() {
-    const [queued, mine] = await Promise.all([
+    const [queued, mine, open] = await Promise.all([
       api("/api/escalations?status=queued"),
       api("/api/escalations?status=claimed&mine=true"),
+      api("/api/follow-ups"),
     ]);
     document.getElementById("queued").replaceChildren(...queued.map(queueItem));
     document.getElementById("mine").replaceChildren(...mine.map(queueItem));
     document.getElementById("queued-count").textContent = `(${queued.length})`;
     document.getElementById("mine-count").textContent = `(${mine.length})`;
+    document.getElementById("follow-up-list").replaceChildren(...(open.length
+      ? open.map((f) => ConsoleFollowUps.listItem(f, openFollowUpView, openFollowUp))
+      : [el("li", { class: "empty", text: "None waiting" })]));
+    document.getElementById("follow-ups-count").textContent = `(${open.length})`;
+  }
+
+  // E-mails go out from the server's own loop, which tells no one: while one shown is still
+  // queued, the page looks again shortly.
+  function watchMail(queued) {
+    clearTimeout(mailPoll);
+    if (queued) mailPoll = setTimeout(refresh, MAIL_POLL_MS);
   }
 
   const root = () => document.getElementById("detail");
@@ -107,6 +123,7 @@
   function buildDetail(id) {
     const view = document.getElementById("detail-template").content.cloneNode(true);
     root().replaceChildren(view);
+    root().classList.add("with-context");
     detail = null;
     shownSeq = 0;
     const select = root().querySelector("#canned");
@@ -247,9 +264,9 @@
     r.querySelector(".timeline").replaceChildren(...(read.timeline || []).map((entry) =>
       el("li", {}, el("time", { datetime: entry.at, text: new Date(entry.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }),
         el("span", { text: ` ${W.moved(entry)}` }))));
-    r.querySelector(".follow-ups").replaceChildren(
-      ...(read.follow_ups.length ? read.follow_ups.map((f) => `${f.email} (${f.status})`) : ["None"])
-        .map((t) => el("li", { text: t })));
+    r.querySelector(".follow-ups").replaceChildren(...ConsoleFollowUps.summary(read.follow_ups, openFollowUpView));
+    renderHistory(read.history);
+    watchMail(ConsoleFollowUps.hasQueued([...read.follow_ups, ...read.history.open_follow_ups]));
     renderTranscript(read.transcript);
     r.querySelector(".notes").replaceChildren(...read.notes.map((n) =>
       el("li", {}, el("strong", { text: `${n.author}: ` }), el("span", { text: n.text }))));
@@ -257,9 +274,51 @@
     if (id === openId) r.querySelector(".considered").replaceChildren(...considered);
   }
 
+  // The customer's earlier conversations, a line each, beside the live one.
+  function renderHistory(history) {
+    const r = root();
+    r.querySelector(".history-who").textContent = W.historyWho(history);
+    r.querySelector(".history").replaceChildren(...(history.conversations.length
+      ? history.conversations.map((c) => el("li", { text: W.pastLine(c) }))
+      : [el("li", { text: history.linked_by ? "None before this one" : "None known" })]));
+    const more = r.querySelector(".history-more");
+    more.hidden = !history.more;
+    more.textContent = history.more ? `And ${history.more} older ones.` : "";
+    r.querySelector(".history-follow-ups").replaceChildren(
+      ...ConsoleFollowUps.summary(history.open_follow_ups, openFollowUpView));
+  }
+
+  async function renderFollowUpView() {
+    if (openFollowUp === null) return;
+    const shown = openFollowUp;
+    const found = (await api("/api/follow-ups")).find((f) => f.id === shown) || null;
+    if (shown !== openFollowUp) return;
+    ConsoleFollowUps.render(root(), found);
+    watchMail(found !== null && ConsoleFollowUps.hasQueued([found]));
+  }
+
+  // A follow-up takes the place of the open escalation; focus goes to its heading, so a keyboard
+  // user carries on from there (the list's buttons are rebuilt under them).
+  async function openFollowUpView(id) {
+    openId = null;
+    openFollowUp = id;
+    detail = null;
+    root().classList.remove("with-context");
+    ConsoleFollowUps.build(root(), id, {
+      showError,
+      changed: () => Promise.all([refreshQueues(), renderFollowUpView()]),
+      openEscalation,
+    });
+    await renderFollowUpView();
+    root().querySelector(".title").focus();
+    await refreshQueues();
+    follow();
+  }
+
   function refresh() {
     refreshQueues().catch(() => {});
-    renderDetail(openId).catch(() => {});
+    if (openFollowUp !== null) renderFollowUpView().catch(() => {});
+    else renderDetail(openId).catch(() => {});
   }
 
   // One stream for the queues and the open conversation; EventSource reconnects by itself,
@@ -273,6 +332,7 @@
 
   async function openEscalation(id) {
     openId = id;
+    openFollowUp = null;
     buildDetail(id);
     await renderDetail(id);
     await refreshQueues();

@@ -1,0 +1,109 @@
+"use strict";
+/* global Staff, ConsoleWords */
+/* exported ConsoleFollowUps */
+// E-mail follow-ups in the console: the list of open ones, each e-mail's state in words, and a
+// follow-up's own view with a reply box that answers by e-mail through the API.
+const ConsoleFollowUps = (() => {
+  const { api, el, minutesSince } = Staff;
+  const W = ConsoleWords;
+
+  // Each e-mail of a follow-up on its own line; a failed one stands out, in words and in colour.
+  function mailList(mails) {
+    if (!mails.length) return [el("li", { text: "No e-mail yet" })];
+    return mails.map((m) => el("li", { class: `mail ${m.status}` },
+      el("strong", { text: `${W.mailKind(m.kind)}: ` }), el("span", { text: W.mailState(m) })));
+  }
+
+  function listItem(followUp, open, openId) {
+    const trouble = W.mailTrouble(followUp.mails);
+    return el("li", { class: `item${followUp.id === openId ? " open" : ""}` },
+      el("button", { type: "button", onclick: () => open(followUp.id) },
+        el("strong", { text: `Follow-up #${followUp.id} · ${followUp.team}` }),
+        el("span", { class: "why", text: `${followUp.name ? `${followUp.name}, ` : ""}${followUp.email}` }),
+        el("span", { text: `left ${minutesSince(followUp.created_at)} min ago` }),
+        trouble ? el("span", { class: "trouble", text: trouble }) : ""));
+  }
+
+  // The follow-ups in an escalation's detail (or the customer's others): address, state, e-mails,
+  // and a way to answer the open ones.
+  function summary(followUps, open) {
+    if (!followUps.length) return [el("li", { text: "None" })];
+    return followUps.map((f) => el("li", { class: "follow-up" },
+      el("strong", { text: `${f.name ? `${f.name}, ` : ""}${f.email}` }),
+      el("span", { text: f.status === "open" ? " · waiting for an answer" : ` · done by ${f.done_by}` }),
+      f.note ? el("p", { class: "left-note", text: `They wrote: ${f.note}` }) : "",
+      el("ul", { class: "mails" }, ...mailList(f.mails)),
+      f.status === "open"
+        ? el("button", { type: "button", class: "secondary", onclick: () => open(f.id), text: `Answer follow-up #${f.id} by e-mail` })
+        : ""));
+  }
+
+  // Builds the follow-up view in ``root``; ``changed`` is awaited after each change so the page re-reads.
+  function build(root, id, { showError, changed, openEscalation }) {
+    root.replaceChildren(document.getElementById("follow-up-template").content.cloneNode(true));
+    const form = root.querySelector(".mail-reply");
+    const box = root.querySelector("#follow-up-text");
+    const sent = root.querySelector(".sent");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = box.value.trim();
+      showError(null);
+      sent.textContent = "";
+      if (!text) { showError(new Error("Write the reply first: the e-mail would be empty.")); box.focus(); return; }
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        const answer = await api(`/api/follow-ups/${id}/reply`, { method: "POST", body: JSON.stringify({ text }) });
+        box.value = "";
+        sent.textContent = `Reply #${answer.mail.id} is queued and goes out within seconds; ` +
+          "it is also kept in the conversation. Its state shows under E-mails.";
+        await changed();
+      } catch (error) {
+        showError(error);   // the text stays in the box, to send again
+      } finally {
+        button.disabled = false;
+        box.focus();
+      }
+    });
+    box.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); form.requestSubmit(); }
+    });
+    root.querySelector(".done").addEventListener("click", async () => {
+      showError(null);
+      try {
+        await api(`/api/follow-ups/${id}/done`, { method: "POST" });
+        await changed();
+      } catch (error) {
+        showError(error);
+      }
+    });
+    root.querySelector(".open-conversation").addEventListener("click", () => {
+      const escalation = Number(root.querySelector(".open-conversation").dataset.escalation);
+      if (escalation) openEscalation(escalation);
+    });
+  }
+
+  // Fills the view from the follow-up as last read (null: it is done, or not in the agent's teams).
+  function render(root, followUp) {
+    const title = root.querySelector(".title");
+    if (!followUp) {
+      title.textContent = "This follow-up is done";
+      root.querySelector(".meta").textContent = "Someone marked it done, or it is not for your teams. Pick another from the list.";
+      for (const part of root.querySelectorAll(".left-note, .controls, .mail-section, .reply-section")) part.hidden = true;
+      return;
+    }
+    title.textContent = `Follow-up #${followUp.id} · waiting for an answer`;
+    root.querySelector(".meta").textContent = `To ${followUp.name ? `${followUp.name}, ` : ""}${followUp.email} · ` +
+      `team ${followUp.team} · left ${minutesSince(followUp.created_at)} min ago`;
+    const note = root.querySelector(".left-note");
+    note.textContent = followUp.note ? `They wrote: ${followUp.note}` : "They left no note.";
+    root.querySelector(".mails").replaceChildren(...mailList(followUp.mails));
+    const conversation = root.querySelector(".open-conversation");
+    conversation.hidden = !followUp.escalation_id;
+    conversation.dataset.escalation = String(followUp.escalation_id || "");
+  }
+
+  const hasQueued = (followUps) => followUps.some((f) => f.mails.some((m) => m.status === "queued"));
+
+  return { listItem, summary, build, render, mailList, hasQueued };
+})();
