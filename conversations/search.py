@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -203,7 +204,8 @@ def cursor(query: str, filters: Filters, last: Hit) -> str:
 def position(query: str, filters: Filters, token: str) -> tuple[float, str]:
     try:
         rank, cid, fingerprint = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(rank, float | int) or not isinstance(cid, str) or not isinstance(fingerprint, str):
+        if (not isinstance(rank, float | int) or not math.isfinite(rank) or not isinstance(cid, str)
+                or not isinstance(fingerprint, str)):
             raise ValueError(token)
     except (ValueError, TypeError, UnicodeError) as error:
         raise BadSearch("This 'next' cursor is not one this search gave out: use the 'next' of the previous "

@@ -81,7 +81,9 @@ def test_next_pages_through_every_match_once(client):
     ({"q": "refund", "outcome": "happy"}, "There is no outcome"),
     ({"q": "refund", "since": "last week"}, "is not a date"),
     ({"q": "refund", "since": "2026-11-02", "until": "2026-11-01"}, "later than"),
+    ({"q": "refund", "until": "9999-12-31"}, "is not a date"),
     ({"q": "refund", "next": "garbage"}, "not one this search gave out"),
+    ({"q": "refund", "next": "W05hTiwgIngiLCAieCJd"}, "not one this search gave out"),   # [NaN, "x", "x"]
     ({"q": "refund", "limit": 0}, "limit"),
     ({"q": "one two three four five six seven eight nine ten eleven"}, "at most 10 words"),
 ])

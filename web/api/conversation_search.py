@@ -54,10 +54,10 @@ def _moment(name: str, value: str | None, end_of_day: bool) -> datetime | None:
             day = date.fromisoformat(value)
             return datetime.combine(day + timedelta(days=1) if end_of_day else day, time())
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    except (ValueError, OverflowError) as error:   # OverflowError: the day after 9999-12-31
         raise HTTPException(422, f"{name} {value!r} is not a date; write it as 2026-11-01 or "
                                  f"2026-11-01T09:30:00Z.") from error
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 @router.get("/search")
