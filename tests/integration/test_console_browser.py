@@ -133,7 +133,8 @@ def test_transcript_follows_the_newest_message_unless_scrolled_up(page, stack_se
 def test_canned_search_placeholders_and_keyboard_only(page, stack_settings, api, customer, cara):
     token = api.post("/api/auth/login", json={"username": cara[0], "password": cara[1]}).json()["token"]
     api.post("/api/canned-responses", headers={"Authorization": f"Bearer {token}"},
-             json={"title": f"Still waiting {cara[0]}", "body": "Hi {customer_name}, thanks for waiting {wait}."})
+             json={"title": f"Still waiting {cara[0]}",
+                   "body": "Hi {customer_name}, thanks for waiting {wait}. Your ticket is {ticket}."})
     customer.say("I need to talk to a real person")
     mine = queued_escalation(api, cara, customer.id)
     sign_in(page, stack_settings.web_url, "/console", cara)
@@ -151,16 +152,18 @@ def test_canned_search_placeholders_and_keyboard_only(page, stack_settings, api,
     page.get_by_label("Canned response", exact=True).select_option(label=f"Still waiting {cara[0]}")
     reply = page.get_by_label("Reply to the customer")
     expect(reply).to_be_focused()
-    expect(reply).to_have_value("Hi {customer_name}, thanks for waiting less than a minute.")
-    assert reply.evaluate("box => box.value.slice(box.selectionStart, box.selectionEnd)") == "{customer_name}"
+    # The name is not known: it is left out, never shown raw; the unknown {ticket} is for the agent.
+    expect(reply).to_have_value("Hi, thanks for waiting less than a minute. Your ticket is {ticket}.")
+    assert reply.evaluate("box => box.value.slice(box.selectionStart, box.selectionEnd)") == "{ticket}"
 
     page.keyboard.press("Control+Enter")                                      # a placeholder is left
     expect(page.locator("#detail .error")).to_contain_text("placeholder")
-    assert all("{customer_name}" not in m["text"] for m in customer.transcript()["messages"])
-    reply.evaluate("box => { const at = box.value.indexOf('{'); box.setSelectionRange(at, at + 15); }")
-    page.keyboard.type("Dana")
+    assert all("{ticket}" not in m["text"] for m in customer.transcript()["messages"])
+    reply.evaluate("box => { const at = box.value.indexOf('{'); box.setSelectionRange(at, at + 8); }")
+    page.keyboard.type("T-42")
     page.keyboard.press("Control+Enter")                                      # send
-    expect(page.locator("#detail .transcript .message.agent")).to_contain_text("Hi Dana, thanks for waiting")
+    expect(page.locator("#detail .transcript .message.agent")).to_contain_text(
+        "Hi, thanks for waiting less than a minute. Your ticket is T-42.")
     expect(reply).to_have_value("")
 
     page.keyboard.press("Alt+R")                                              # resolve, in a dialog
