@@ -47,6 +47,7 @@ SMALLTALK = {
     "bot_challenge": ["utter_iamabot"],
 }
 ENDINGS = {"goodbye", "deny"}  # a goodbye, or "no" to "anything else?"
+FIT_INVITE = "If you're choosing a plan, I can check which one fits what you need. "
 
 
 class ActionAnswerFromKb(OffLoop, Action):
@@ -78,6 +79,7 @@ class ActionAnswerFromKb(OffLoop, Action):
             result, intent, confidence, sentiment=sentiment(text),
             failures_in_a_row=context.failures_in_a_row, rephrased=rephrased,
             text=text, attributes=context.attributes, plan_price=self._plan_price(result), now=now,
+            journey=context.journey,
         )
         decision = services.router.decide(turn)
         if decision.action == "chat":
@@ -94,10 +96,14 @@ class ActionAnswerFromKb(OffLoop, Action):
         article = _article_reply(best) if best is not None else BotReply()
         confidence = round(result.confidence, 4)
         if decision.action == "answer" and best is not None:
+            # A personalization rule may ask for the fit check with any answer (its reason travels along).
+            fit_check = best.kind == "fit" or decision.offer_fit_check
+            invite = FIT_INVITE if decision.offer_fit_check and best.kind != "fit" else ""
             dispatcher.utter_message(
-                text=f"{best.passage}\n\nWas this helpful?",
-                buttons=HELPFUL_BUTTONS + (FIT_BUTTONS if best.kind == "fit" else []),
-                json_message=article.decided(BotDecision(action="answer", confidence=confidence)),
+                text=f"{best.passage}\n\n{invite}Was this helpful?",
+                buttons=HELPFUL_BUTTONS + (FIT_BUTTONS if fit_check else []),
+                json_message=article.decided(BotDecision(action="answer", confidence=confidence,
+                                                         reasons=decision.reasons or None)),
             )
         elif decision.action == "escalate":
             wait = wait_minutes(services.router, decision)

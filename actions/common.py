@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from conversations.reply import BotDecision, BotReply, Handoff
 from routing.hours import describe_opening
-from routing.policy import Decision, Router
+from routing.policy import Decision, JourneyFacts, Router
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +52,13 @@ class ConversationContext:
 
     failures_in_a_row: int = 0
     attributes: dict[str, Any] = field(default_factory=dict)
+    journey: JourneyFacts = field(default_factory=JourneyFacts)  # for the personalization rules
 
 
 def conversation_context(conversation_id: str, rephrased: bool = False) -> ConversationContext:
-    from candor.db import session_scope
+    from candor.db import session_scope, utcnow
     from touchpoints import log
+    from touchpoints.journey_facts import journey_facts
     from touchpoints.models import Conversation
 
     try:
@@ -65,6 +67,7 @@ def conversation_context(conversation_id: str, rephrased: bool = False) -> Conve
             return ConversationContext(
                 log.failures_in_a_row(session, conversation_id, latest_failed=rephrased),
                 dict(conversation.attributes or {}) if conversation else {},
+                journey_facts(session, conversation_id, utcnow()),
             )
     except Exception:  # without history the turn is judged on its own; logged loudly
         logger.exception("Could not read the history of %s", conversation_id)

@@ -36,8 +36,9 @@ class _Routing:
 
     def turn(self, tracker: Tracker) -> Turn:
         intent, confidence = intent_of(tracker)
-        attributes = conversation_context(tracker.sender_id).attributes
-        return Turn(intent=intent, intent_confidence=confidence, attributes=attributes, now=self.services.clock())
+        context = conversation_context(tracker.sender_id)
+        return Turn(intent=intent, intent_confidence=confidence, attributes=context.attributes,
+                    now=self.services.clock(), journey=context.journey)
 
 
 class ActionEscalate(OffLoop, _Routing, Action):

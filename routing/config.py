@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from routing.hours import BusinessHours
+from touchpoints.journey import STAGES
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.yml")
 
@@ -51,6 +52,62 @@ class Customers(BaseModel):
     vip_attribute: str = "vip"
     vip_priority_boost: int = Field(1, ge=0, le=4)
     high_value: HighValue | None = HighValue()
+
+
+class RuleWhen(BaseModel):
+    """What a personalization rule matches; every condition given must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verified: bool | None = None           # the conversation carried a good signature (set by Candor only)
+    stage: list[str] = []                  # journey stage (Candor's own score): any of these
+    min_unresolved_contacts: int | None = Field(None, ge=1)   # other contacts this week that ended unresolved
+    attributes: dict[str, str | int | float | bool] = {}      # what the business's site sent, equal to these
+
+    @model_validator(mode="after")
+    def _known(self) -> RuleWhen:
+        unknown = [s for s in self.stage if s not in STAGES]
+        if unknown:
+            raise ValueError(f"unknown stage(s) {unknown}; use {', '.join(STAGES)}")
+        return self
+
+
+class RuleThen(BaseModel):
+    """What a personalization rule does when it matches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    offer_fit_check: bool = False          # an answer comes with "Help me choose a plan"
+    escalate: bool = False                 # the turn goes to a person (small talk excepted)
+    team: str | None = None                # an escalation or offer goes to this team
+    priority: int | None = Field(None, ge=1, le=5)   # an escalation or offer is at least this urgent
+
+    def only_raises_priority(self) -> bool:
+        return not (self.offer_fit_check or self.escalate or self.team)
+
+
+class PersonalizationRule(BaseModel):
+    """One rule; its name is the reason code the console, the events and analytics show."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{2,39}$")
+    when: RuleWhen
+    then: RuleThen
+
+    @model_validator(mode="after")
+    def _sound(self) -> PersonalizationRule:
+        if self.when == RuleWhen():
+            raise ValueError(f"rule {self.name!r} has no condition under 'when', so it would apply to everyone")
+        if self.then.only_raises_priority() and self.then.priority is None:
+            raise ValueError(f"rule {self.name!r} does nothing: give one of offer_fit_check, escalate, team or "
+                             "priority under 'then'")
+        # The site's attributes are unverified unless signed: on their own they may only raise priority.
+        if self.when.attributes and self.when.verified is not True and not self.then.only_raises_priority():
+            raise ValueError(f"rule {self.name!r} matches attributes from the site, which are unverified unless the "
+                             "customer id was signed, so it may only raise priority: add 'verified: true' under "
+                             "'when', or keep only 'priority' under 'then'")
+        return self
 
 
 AssignmentMode = Literal["manual", "round_robin", "least_loaded"]
@@ -101,9 +158,14 @@ class PolicyConfig(BaseModel):
     first_response_minutes: dict[int, int] = {1: 10, 2: 15, 3: 20, 4: 45, 5: 90}
     next_response_minutes: dict[int, int] = {1: 3, 2: 5, 3: 10, 4: 15, 5: 30}
     assignment: Assignment = Assignment()
+    personalization: list[PersonalizationRule] = []
 
     @model_validator(mode="after")
     def _priorities_in_range(self) -> PolicyConfig:
+        names = [rule.name for rule in self.personalization]
+        for name in dict.fromkeys(n for n in names if names.count(n) > 1 or n in self.priorities):
+            raise ValueError(f"personalization rule name {name!r} is used twice (or is a built-in reason code "
+                             "under priorities); each rule needs a reason code of its own")
         for reason, priority in self.priorities.items():
             if not 1 <= priority <= 5:
                 raise ValueError(f"priorities.{reason} is {priority}; use 1 (most urgent) … 5")

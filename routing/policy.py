@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from knowledge.search import SearchResult
-from routing.config import PolicyConfig, PolicyError, load_policy
+from routing.config import PersonalizationRule, PolicyConfig, PolicyError, RuleWhen, load_policy
 from routing.phrasing import wants_information
+from touchpoints.journey_facts import JourneyFacts
 
-__all__ = ["Decision", "PolicyConfig", "PolicyError", "Router", "Turn", "load_policy"]
+__all__ = ["Decision", "JourneyFacts", "PolicyConfig", "PolicyError", "Router", "Turn", "load_policy"]
+# Set by Candor (conversations.customers) after checking a signature; a page cannot set it.
+VERIFIED = "verified"
 
 
 @dataclass
@@ -28,6 +31,11 @@ class Turn:
     stage: str | None = None        # journey stage when known from the conversation itself
     plan_price: float | None = None  # monthly price of the plan under discussion
     now: datetime | None = None     # business hours are checked only when given
+    journey: JourneyFacts = field(default_factory=JourneyFacts)  # the customer's other conversations
+
+    @property
+    def verified(self) -> bool:
+        return self.attributes.get(VERIFIED) is True
 
 
 # "chat": small talk, answered with the intent's own reply (no knowledge, no person)
@@ -43,6 +51,7 @@ class Decision:
     evidence: dict[str, Any] = field(default_factory=dict)
     team_open: bool = True
     opens_at: datetime | None = None  # when the team is next in, if it is closed now
+    offer_fit_check: bool = False     # a personalization rule asks for "Help me choose a plan" with the answer
 
 
 class Router:
@@ -53,6 +62,10 @@ class Router:
         self._topic_patterns = {name: t.pattern() for name, t in self.config.human_topics.items()}
 
     def decide(self, turn: Turn) -> Decision:
+        """The policy's decision for the turn, then the personalization rules that match the customer."""
+        return self.personalize(turn, self.base_decision(turn))
+
+    def base_decision(self, turn: Turn) -> Decision:
         """One decision from the NLU intent and the knowledge base together.
 
         The intent is a guess from a small model trained on a few hundred examples; a sure
@@ -120,13 +133,45 @@ class Router:
     def high_value_offer(self, turn: Turn, evidence: dict[str, Any] | None = None) -> Decision | None:
         """An offer of a person from sales to a customer deciding on a dear plan, else None."""
         rule = self.config.customers.high_value
-        stage = turn.stage or turn.attributes.get("stage")
+        # A stage the site sent is trusted only when signed: an offer is more than raising priority.
+        stage = turn.stage or (turn.attributes.get("stage") if turn.verified else None)
         if rule is None or stage != rule.stage or turn.plan_price is None:
             return None
         if turn.plan_price < rule.min_monthly_price:
             return None
         evidence = {**(evidence or {}), "stage": stage, "plan_price": turn.plan_price}
         return self._escalate("offer", ["high_value_decision"], evidence, turn, team=rule.team)
+
+    def personalize(self, turn: Turn, decision: Decision) -> Decision:
+        """Apply every matching personalization rule (policy.yml), in order; each one that changes the
+        decision adds its name to the reasons. Small talk is left alone: it asks nothing yet."""
+        if decision.action == "chat":
+            return decision
+        for rule in self.config.personalization:
+            if not matches(rule.when, turn):
+                continue
+            before = decision
+            decision = self._apply(rule, turn, decision)
+            if decision != before:
+                decision.reasons = [*decision.reasons, rule.name]
+                decision.evidence = {**decision.evidence, **_facts(turn)}
+        return decision
+
+    def _apply(self, rule: PersonalizationRule, turn: Turn, decision: Decision) -> Decision:
+        then = rule.then
+        if then.escalate and decision.action == "offer":
+            decision = replace(decision, action="escalate")
+        elif then.escalate and decision.action == "answer":
+            kind = turn.search.best.kind if turn.search is not None and turn.search.best else turn.intent
+            decision = self._escalate("escalate", list(decision.reasons), dict(decision.evidence), turn, topic=kind)
+        if decision.action in ("escalate", "offer"):
+            if then.team is not None and then.team != decision.team:
+                decision = replace(decision, team=then.team)
+            if then.priority is not None and then.priority < decision.priority:
+                decision = replace(decision, priority=then.priority)
+        elif then.offer_fit_check and not decision.offer_fit_check:
+            decision = replace(decision, offer_fit_check=True)
+        return decision
 
     def _escalate(self, action: Action, reasons: list[str], evidence: dict[str, Any], turn: Turn,
                   topic: str | None = None, team: str | None = None) -> Decision:
@@ -154,6 +199,29 @@ class Router:
 
     def sla_minutes(self, priority: int) -> int:
         return self.config.sla_minutes.get(priority, 15)
+
+
+def matches(when: RuleWhen, turn: Turn) -> bool:
+    """Whether every condition of a rule holds for this turn's customer."""
+    stage = turn.stage or turn.journey.stage
+    if when.verified is not None and when.verified != turn.verified:
+        return False
+    if when.stage and stage not in when.stage:
+        return False
+    if when.min_unresolved_contacts is not None and turn.journey.unresolved_contacts < when.min_unresolved_contacts:
+        return False
+    # Compared as text: the site may send true, "true" or 1 for the same thing.
+    return all(str(turn.attributes.get(key)).lower() == str(value).lower() for key, value in when.attributes.items())
+
+
+def _facts(turn: Turn) -> dict[str, Any]:
+    """What the rules saw, for the console's evidence."""
+    facts: dict[str, Any] = {"verified": turn.verified}
+    if turn.stage or turn.journey.stage:
+        facts["journey_stage"] = turn.stage or turn.journey.stage
+    if turn.journey.unresolved_contacts:
+        facts["unresolved_contacts"] = turn.journey.unresolved_contacts
+    return facts
 
 
 def _says_more(text: str) -> bool:

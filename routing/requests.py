@@ -14,11 +14,13 @@ def on_request(router: Router, turn: Turn, offer: Decision | None = None) -> Dec
     Accepting an offer hands over the case the offer described: its reasons join the request's
     (the person sees why the bot offered), its team takes it, and the more urgent priority wins.
     """
-    decision = router.decide(turn)
+    decision = router.base_decision(turn)
     if decision.action != "escalate":
         reasons = ["explicit_request"]
         decision = replace(decision, action="escalate", reasons=reasons,
                            priority=min(decision.priority, router.priority(reasons)))
+    # The customer's journey applies to the request as it is (a rule may make it more urgent).
+    decision = router.personalize(turn, decision)
     if offer is None:
         return decision
     return replace(

@@ -51,7 +51,9 @@ def result(decision: str, kind: str = "cost", confidence: float = 0.9, tags: tup
         # Whole words only: "disputed" is not "dispute", "quotes" is not "quote".
         (Turn(result("answer"), "ask_cost", 0.9, text="famous quotes about undisputed speed"), "answer", [], "", 0),
         # Deciding on a dear plan: answer, and offer a person from sales.
-        (Turn(result("answer", "fit"), "check_fit", 0.9, attributes={"stage": "decision"}, plan_price=65.0), "offer",
+        # A stage the site sent counts only when signed (test_personalization has the unsigned case).
+        (Turn(result("answer", "fit"), "check_fit", 0.9, attributes={"stage": "decision", "verified": True},
+              plan_price=65.0), "offer",
          ["high_value_decision"], "sales", 2),
         (Turn(result("answer", "fit"), "check_fit", 0.9, stage="decision", plan_price=65.0), "offer",
          ["high_value_decision"], "sales", 2),

@@ -13,6 +13,8 @@ const ConsoleWords = (() => {
     repeated_failure: "The bot failed several times",
     bot_unavailable: "The bot was unavailable",
     high_value_decision: "Deciding on a high-value plan",
+    verified_deciding_fit_check: "Signed-in customer deciding: offered the fit check",
+    repeat_unresolved_contacts: "Earlier contacts this week went unresolved",
     low_confidence: "The bot was not sure of an answer",
     out_of_scope: "Outside what the bot covers",
     smalltalk: "Small talk",
@@ -65,6 +67,10 @@ const ConsoleWords = (() => {
     }
     if (item.vip) out.push("A VIP customer.");
     if (item.plan_price !== undefined) out.push(`Considering a plan at ${item.plan_price} a month.`);
+    if (item.journey_stage !== undefined) out.push(`Journey stage: ${item.journey_stage}.`);
+    if (item.unresolved_contacts !== undefined) {
+      out.push(`${item.unresolved_contacts} earlier contacts this week ended unresolved.`);
+    }
     return out;
   }
 
