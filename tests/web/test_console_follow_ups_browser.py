@@ -79,6 +79,7 @@ def serious_axe(page) -> list[str]:
 
 
 def sign_in(page, url: str, who: str) -> None:
+    """Open the console signed out, get sent to sign in, and come back to it."""
     page.goto(f"{url}/console")
     expect(page).to_have_url(re.compile(r"/login\?next="))
     page.get_by_label("Username").fill(who)
@@ -124,6 +125,7 @@ def test_follow_up_mail_states_reply_box_and_history(desk, inbox, page):
     assert smtp.deliver_due(plain(free_port()), utcnow(), limit=100_000)["retry"] >= 2
 
     sign_in(page, url, agent)
+    expect(page.locator("#outbox-panel")).to_be_hidden()                # the outbox is for admins
     listed = page.locator("#follow-up-list .item")
     expect(listed).to_have_count(2)
     expect(page.locator("#follow-ups-count")).to_have_text("(2)")
@@ -205,4 +207,35 @@ def test_follow_up_mail_states_reply_box_and_history(desk, inbox, page):
     expect(page.locator("#detail .error")).to_have_text(re.compile(
         r"^You already have 1 conversation open, your limit is 1: resolve one or hand one back"))
     expect(page.locator("#detail .history-who")).to_have_text("Nothing links this customer to earlier conversations.")
+    assert page.dialogs == []
+
+
+def test_admins_see_failed_mail_send_it_again_and_close_a_follow_up(desk, inbox, page):
+    url, team = desk
+    admin = f"{team}-root{secrets.token_hex(2)}"
+    refused = f"nobody.{secrets.token_hex(3)}@example.com"
+    with session_scope() as session:
+        staff.add_user(session, admin, PASSWORD, "admin", [])
+    with httpx.Client(base_url=url, timeout=30) as client:
+        conversation, headers = queued(client)
+        left = client.post(f"/api/conversations/{conversation}/follow-up", headers=headers,
+                           json={"email": refused}).json()
+    smtp.deliver_due(plain(inbox[1]), utcnow(), limit=100_000)          # 550: failed for good
+    [mail_id] = [m["id"] for m in left["mails"]]
+
+    sign_in(page, url, admin)
+    problem = page.locator("#outbox li").filter(has_text=refused)
+    expect(problem).to_contain_text(f"Acknowledgement to {refused} Failed: the server refused the address: 550")
+    assert serious_axe(page) == []
+    problem.get_by_role("button", name=f"Send e-mail #{mail_id} again").click()
+    expect(problem).to_contain_text("Waiting to retry (attempt 2): the server refused the address")
+    expect(page.locator("#outbox-error")).to_be_hidden()
+
+    page.locator("#follow-up-list .item").filter(has_text=refused).get_by_role("button").click()
+    expect(page.locator("#detail .mails li")).to_contain_text("Acknowledgement: Waiting to retry (attempt 2)")
+    page.get_by_role("button", name="Mark as done").click()
+    expect(page.locator("#detail .title")).to_have_text("This follow-up is done")
+    expect(page.locator("#follow-up-list")).not_to_contain_text(refused)
+    expect(page.get_by_label("Reply by e-mail")).to_be_hidden()
+    assert serious_axe(page) == []
     assert page.dialogs == []

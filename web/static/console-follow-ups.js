@@ -105,5 +105,37 @@ const ConsoleFollowUps = (() => {
 
   const hasQueued = (followUps) => followUps.some((f) => f.mails.some((m) => m.status === "queued"));
 
-  return { listItem, summary, build, render, mailList, hasQueued };
+  // Admins only (GET /api/outbox is theirs): every e-mail that failed or is being retried, follow-up
+  // or not (a transcript a customer asked for), with a way to send it again once the cause is fixed.
+  const SHOWN = 10;
+  async function refreshOutbox(me, refreshAll) {
+    const panel = document.getElementById("outbox-panel");
+    if (me.role !== "admin") return;
+    const [failed, queued] = await Promise.all([api("/api/outbox?status=failed"), api("/api/outbox?status=queued")]);
+    const trouble = [...failed, ...queued.filter((m) => m.attempts > 0)];
+    panel.hidden = false;
+    document.getElementById("outbox-count").textContent = `(${trouble.length})`;
+    const line = document.getElementById("outbox-error");
+    const again = async (mail) => {
+      Staff.showError(line, null);
+      try {
+        await api(`/api/outbox/${mail.id}/retry`, { method: "POST" });
+        await refreshAll();
+      } catch (error) {
+        Staff.showError(line, error);
+      }
+    };
+    document.getElementById("outbox").replaceChildren(...(trouble.length ? trouble.slice(0, SHOWN).map((m) =>
+      el("li", { class: `mail ${m.status}` },
+        el("strong", { text: `${W.mailKind(m.kind)} to ${m.to_address}` }),
+        el("span", { text: ` ${W.mailState(m)}` }),
+        el("button", { type: "button", class: "secondary", onclick: () => again(m),
+          text: m.status === "failed" ? `Send e-mail #${m.id} again` : `Try e-mail #${m.id} now` })))
+      : [el("li", { class: "empty", text: "None: every e-mail went out" })]));
+    if (trouble.length > SHOWN) {
+      document.getElementById("outbox").append(el("li", { class: "empty", text: `And ${trouble.length - SHOWN} more.` }));
+    }
+  }
+
+  return { listItem, summary, build, render, mailList, hasQueued, refreshOutbox };
 })();

@@ -50,6 +50,7 @@
       ? open.map((f) => ConsoleFollowUps.listItem(f, openFollowUpView, openFollowUp))
       : [el("li", { class: "empty", text: "None waiting" })]));
     document.getElementById("follow-ups-count").textContent = `(${open.length})`;
+    await ConsoleFollowUps.refreshOutbox(me, refresh);
   }
 
   // E-mails go out from the server's own loop, which tells no one: while one shown is still
