@@ -159,9 +159,11 @@ class Router:
 
     def _apply(self, rule: PersonalizationRule, turn: Turn, decision: Decision) -> Decision:
         then = rule.then
-        if then.escalate and decision.action == "offer":
+        # Once per conversation: a customer who chose to leave the queue is not sent back to it.
+        escalate = then.escalate and not turn.journey.escalated_here
+        if escalate and decision.action == "offer":
             decision = replace(decision, action="escalate")
-        elif then.escalate and decision.action == "answer":
+        elif escalate and decision.action == "answer":
             kind = turn.search.best.kind if turn.search is not None and turn.search.best else turn.intent
             decision = self._escalate("escalate", list(decision.reasons), dict(decision.evidence), turn, topic=kind)
         if decision.action in ("escalate", "offer"):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from touchpoints.models import Conversation, Touchpoint
+from touchpoints.models import Conversation, Event, Touchpoint
 from touchpoints.scoring import ABANDON_AFTER
 
 RECENT = timedelta(days=7)                 # "this week"
@@ -23,13 +23,16 @@ UNRESOLVED = ("unresolved", "abandoned")
 class JourneyFacts:
     stage: str | None = None          # stage of the customer's latest scored conversation (this one included)
     unresolved_contacts: int = 0      # their other conversations in the last 7 days that ended unresolved
+    escalated_here: bool = False      # this conversation already went to a person (maybe left the queue since)
 
 
 def journey_facts(session: Session, conversation_id: str, now: datetime) -> JourneyFacts:
     """The facts for the customer behind ``conversation_id``; empty for an anonymous conversation."""
     conversation = session.get(Conversation, conversation_id)
+    escalated = session.scalar(select(Event.id).where(Event.conversation_id == conversation_id,
+                                                      Event.kind == "escalated").limit(1)) is not None
     if conversation is None or (conversation.customer_id is None and conversation.visitor_id is None):
-        return JourneyFacts()
+        return JourneyFacts(escalated_here=escalated)
     if conversation.customer_id is not None:
         same = Conversation.customer_id == conversation.customer_id
     else:
@@ -41,4 +44,4 @@ def journey_facts(session: Session, conversation_id: str, now: datetime) -> Jour
     unresolved = session.scalar(scored.with_only_columns(func.count()).where(
         Conversation.id != conversation_id, Touchpoint.started_at >= now - RECENT,
         Touchpoint.resolution.in_(UNRESOLVED), Touchpoint.last_activity_at <= now - ABANDON_AFTER))
-    return JourneyFacts(stage, int(unresolved or 0))
+    return JourneyFacts(stage, int(unresolved or 0), escalated)

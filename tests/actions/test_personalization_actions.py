@@ -12,7 +12,7 @@ from test_routing_actions import run, search, services, tracker  # noqa: F401  (
 from actions.answer import FIT_INVITE, ActionAnswerFromKb
 from actions.handoff import ActionEscalate
 from candor.db import utcnow
-from touchpoints import conversations
+from touchpoints import conversations, log
 from touchpoints.customer_models import Customer
 from touchpoints.models import Conversation, Touchpoint
 
@@ -71,3 +71,11 @@ def test_two_unresolved_contacts_this_week_go_to_a_person_first(search, session)
     asked = run(ActionEscalate(services(search)), tracker("/request_human", "request_human", 1.0, sender=sender))
     assert (asked["custom"]["handoff"]["reasons"], asked["custom"]["handoff"]["priority"]) == (
         ["explicit_request", "repeat_unresolved_contacts"], 1)
+
+
+def test_a_customer_who_left_the_queue_is_not_sent_back_to_it(search, session):  # noqa: F811
+    sender = customer_with(session, ("consideration", "abandoned"), ("consideration", "unresolved"))
+    log.record(session, sender, "escalated", escalation_id=1, reasons=["repeat_unresolved_contacts"])
+    session.commit()
+    message = run(ActionAnswerFromKb(services(search)), tracker("how much is installation?", sender=sender))
+    assert "handoff" not in message["custom"] and message["text"].startswith("Installation is free")

@@ -16,6 +16,7 @@ from knowledge.search import Hit, SearchResult
 from routing.config import DEFAULT_POLICY
 from routing.policy import JourneyFacts, PolicyError, Router, Turn, load_policy
 from routing.requests import on_request
+from touchpoints import log
 from touchpoints.customer_models import Customer, Visitor
 from touchpoints.journey_facts import journey_facts
 from touchpoints.models import Conversation, Touchpoint
@@ -91,6 +92,11 @@ TWO_UNRESOLVED = JourneyFacts(stage="consideration", unresolved_contacts=2)
     (Turn(result(), "ask_cost", 0.9, journey=JourneyFacts(unresolved_contacts=1)), "answer", [], "general", 3, False),
     # Already a complaint at priority 1: the rule changes nothing, so it adds no reason.
     (Turn(None, "complain", 0.9, journey=TWO_UNRESOLVED), "escalate", ["complaint"], "support", 1, False),
+    # Once this conversation went to a person (and the customer left the queue), the rule only raises priority.
+    (Turn(result(), "ask_cost", 0.9, journey=JourneyFacts(unresolved_contacts=2, escalated_here=True)), "answer", [],
+     "general", 3, False),
+    (Turn(result("unsure", "howto"), None, 0.0, journey=JourneyFacts(unresolved_contacts=2, escalated_here=True)),
+     "offer", ["low_confidence", REPEAT], "technical", 1, False),
     # Small talk asks nothing yet.
     (Turn(None, "greet", 0.9, text="hi", journey=TWO_UNRESOLVED), "chat", ["smalltalk"], "general", 3, False),
 ])
@@ -166,9 +172,22 @@ def test_journey_facts_count_contacts_that_ended_unresolved_this_week(session):
     _visit(session, visitor=browser, ago=timedelta(days=1))                            # another journey
     current = _visit(session, customer, ago=timedelta(minutes=1), stage="decision", resolution="unresolved")
     assert journey_facts(session, current, utcnow()) == JourneyFacts(stage="decision", unresolved_contacts=2)
+    log.record(session, current, "escalated", escalation_id=1, reasons=["repeat_unresolved_contacts"])
+    session.flush()
+    assert journey_facts(session, current, utcnow()).escalated_here is True
 
     # A browser's journey, before sign-in: its own conversations only; the first, not yet scored.
     first = _visit(session, visitor=browser, ago=timedelta(seconds=5), stage=None)
     assert journey_facts(session, first, utcnow()) == JourneyFacts(stage="consideration", unresolved_contacts=1)
     anonymous = _visit(session, ago=timedelta(seconds=5), stage=None)
     assert journey_facts(session, anonymous, utcnow()) == JourneyFacts()
+
+
+@pytest.mark.postgres
+@pytest.mark.integration
+def test_the_same_journey_facts_on_postgres(postgres_url):
+    from candor.db import session_scope
+
+    with session_scope(postgres_url) as session:
+        test_journey_facts_count_contacts_that_ended_unresolved_this_week(session)
+        session.rollback()
