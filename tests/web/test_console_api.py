@@ -174,3 +174,45 @@ def test_the_history_lists_open_follow_ups_on_other_conversations_of_the_agents_
     assert history["linked_by"] == "visitor" and [c["conversation_id"] for c in history["conversations"]] == [before]
     [follow_up] = history["open_follow_ups"]
     assert follow_up["note"] == "the bill from May" and follow_up["mails"][0]["kind"] == "follow_up_ack"
+
+
+def link(session, customer: str | None, attributes: dict, visitor: str | None = None, secret: str = ""):
+    from conversations import customers
+    from touchpoints import conversations
+
+    signature = customers.sign(secret, customer) if secret and customer else None
+    identity = customers.check(secret, customer, signature, attributes, visitor)
+    conversation, _ = conversations.create(session, identity.attributes or None)
+    customers.link(session, conversation, identity)
+    return conversation
+
+
+@pytest.mark.postgres
+def test_the_name_and_the_history_read_the_same_on_postgresql(postgres_url):
+    """The queries behind customer_name and history, on PostgreSQL: the boolean ordering of
+    follow-ups (this conversation's first), the outer join to touchpoints, the team filter."""
+    from routing.models import FollowUp
+    from web.api.canned import customer_name
+    from web.api.history import history
+
+    customer = f"pg-{secrets.token_hex(4)}"
+    with session_scope(postgres_url) as session:
+        session.add(Article(id="pg-bill", title="Reading your first bill", kind="howto", status="published"))
+        first = link(session, customer, {"name": "Unverified Name"})
+        second = link(session, customer, {})
+        live = link(session, customer, {})
+        session.add_all([FollowUp(conversation_id=first.id, email="a@example.com", name="Alex", team="billing"),
+                         FollowUp(conversation_id=live.id, email="a@example.com", name="Al", team="billing"),
+                         FollowUp(conversation_id=second.id, email="b@example.com", team="sales")])
+        log.record(session, first.id, "answer", article_id="pg-bill")
+        rescore(session, first.id, load_journey(), utcnow())
+        session.flush()
+        assert customer_name(session, live.id) == "Al"                    # this conversation's own first
+        assert customer_name(session, second.id) == "Al"                  # else the customer's newest
+        seen = history(session, live.id, ["billing"])
+        assert [c.conversation_id for c in seen.conversations] == [second.id, first.id]
+        assert [a.title for a in seen.conversations[1].articles] == ["Reading your first bill"]
+        assert seen.conversations[0].stage is None                        # not scored yet
+        assert [f.name for f in seen.open_follow_ups] == ["Alex"]         # sales' one is not theirs
+        assert len(history(session, live.id, None).open_follow_ups) == 2
+        session.rollback()
