@@ -207,6 +207,10 @@ def test_follow_up_mail_states_reply_box_and_history(desk, inbox, page):
     expect(page.locator("#detail .error")).to_have_text(re.compile(
         r"^You already have 1 conversation open, your limit is 1: resolve one or hand one back"))
     expect(page.locator("#detail .history-who")).to_have_text("Nothing links this customer to earlier conversations.")
+    page.set_viewport_size({"width": 390, "height": 844})               # a phone: the context goes below
+    context = page.locator("#detail .context")
+    assert context.bounding_box()["y"] > page.locator("#detail .head").bounding_box()["y"]
+    assert serious_axe(page) == []
     assert page.dialogs == []
 
 
