@@ -82,6 +82,7 @@ def sign_in(page, url: str, who: str) -> None:
     """Open the console signed out, get sent to sign in, and come back to it."""
     page.goto(f"{url}/console")
     expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.wait_for_load_state("load")   # the sign-in script is there before the form is used
     page.get_by_label("Username").fill(who)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -141,9 +142,12 @@ def test_follow_up_mail_states_reply_box_and_history(desk, inbox, page):
     assert serious_axe(page) == []
     page.screenshot(path=str(ARTIFACTS / "console-follow-up-retry.png"))
 
-    # Keyboard only: past the two buttons to the reply box; an empty reply is refused in words.
+    # Keyboard only: past the two buttons and the canned responses to the reply box; an empty reply
+    # is refused in words.
     for _ in range(3):
         page.keyboard.press("Tab")
+    expect(page.get_by_label("Canned response", exact=True)).to_be_focused()
+    page.keyboard.press("Tab")
     box = page.get_by_label("Reply by e-mail")
     expect(box).to_be_focused()
     page.keyboard.press("Control+Enter")
@@ -155,6 +159,10 @@ def test_follow_up_mail_states_reply_box_and_history(desk, inbox, page):
     expect(box).to_have_value("")
     expect(box).to_be_focused()
     expect(page.locator("#detail .mails li").first).to_have_text("Reply: Queued: goes out within seconds")
+    page.get_by_label("Canned response", exact=True).select_option(label=f"Waiting {team}")
+    expect(box).to_have_value("Hi Dana, thanks for waiting less than a minute.")   # the name she left
+    expect(box).to_be_focused()
+    box.fill("")
 
     # The server is back and the retries are due: every e-mail goes, and the page follows by itself.
     smtp.deliver_due(plain(port), utcnow() + timedelta(hours=1), limit=100_000)

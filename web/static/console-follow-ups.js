@@ -6,6 +6,7 @@
 const ConsoleFollowUps = (() => {
   const { api, el, minutesSince } = Staff;
   const W = ConsoleWords;
+  let shown = null;            // the follow-up the view shows, as last read
 
   // Each e-mail of a follow-up on its own line; a failed one stands out, in words and in colour.
   function mailList(mails) {
@@ -39,17 +40,41 @@ const ConsoleFollowUps = (() => {
   }
 
   // Builds the follow-up view in ``root``; ``changed`` is awaited after each change so the page re-reads.
-  function build(root, id, { showError, changed, openEscalation }) {
+  // A canned response starts the e-mail: the name the customer left (else none, never raw) and how
+  // long they waited are filled in; anything else in braces is selected for the agent to type over.
+  function cannedChoice(root, canned, box) {
+    const select = root.querySelector("#follow-up-canned");
+    select.append(...canned.map((c) => el("option", { value: String(c.id), text: c.title })));
+    select.addEventListener("change", () => {
+      const chosen = canned.find((c) => String(c.id) === select.value);
+      select.value = "";
+      if (!chosen || !shown) return;
+      const body = W.fill(chosen.body, { customer_name: shown.name, wait: W.waitWords(minutesSince(shown.created_at)) });
+      box.value = box.value ? `${box.value} ${body}` : body;
+      box.focus();
+      const gap = W.firstGap(box.value);
+      if (gap) box.setSelectionRange(gap[0], gap[1]);
+    });
+  }
+
+  function build(root, id, { showError, changed, openEscalation, canned }) {
     root.replaceChildren(document.getElementById("follow-up-template").content.cloneNode(true));
+    shown = null;
     const form = root.querySelector(".mail-reply");
     const box = root.querySelector("#follow-up-text");
     const sent = root.querySelector(".sent");
+    cannedChoice(root, canned, box);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const text = box.value.trim();
       showError(null);
       sent.textContent = "";
       if (!text) { showError(new Error("Write the reply first: the e-mail would be empty.")); box.focus(); return; }
+      if (W.firstGap(text)) {
+        showError(new Error("The reply still has a placeholder in braces: type what it stands for, then send."));
+        box.focus();
+        return;
+      }
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
       try {
@@ -85,6 +110,7 @@ const ConsoleFollowUps = (() => {
 
   // Fills the view from the follow-up as last read (null: it is done, or not in the agent's teams).
   function render(root, followUp) {
+    shown = followUp;
     const title = root.querySelector(".title");
     if (!followUp) {
       title.textContent = "This follow-up is done";
@@ -103,7 +129,12 @@ const ConsoleFollowUps = (() => {
     conversation.dataset.escalation = String(followUp.escalation_id || "");
   }
 
-  const hasQueued = (followUps) => followUps.some((f) => f.mails.some((m) => m.status === "queued"));
+  // An e-mail about to go out (new, or its retry due within the minute): worth looking again soon.
+  // One retried later is left to the page's slow clock.
+  const SOON_MS = 60000;
+  const dueSoon = (m) => m.status === "queued" &&
+    (!m.attempts || !m.next_attempt_at || Date.parse(m.next_attempt_at) - Date.now() < SOON_MS);
+  const sendingSoon = (followUps) => followUps.some((f) => f.mails.some(dueSoon));
 
   // Admins only (GET /api/outbox is theirs): every e-mail that failed or is being retried, follow-up
   // or not (a transcript a customer asked for), with a way to send it again once the cause is fixed.
@@ -137,5 +168,5 @@ const ConsoleFollowUps = (() => {
     }
   }
 
-  return { listItem, summary, build, render, mailList, hasQueued, refreshOutbox };
+  return { listItem, summary, build, render, mailList, sendingSoon, refreshOutbox };
 })();

@@ -144,8 +144,9 @@ const ConsoleWords = (() => {
   }
 
   // The first placeholder left in a text, as [start, end], or null when there is none.
+  // {customer_name} is not one: the server fills it (or leaves it out) on every reply.
   function firstGap(text) {
-    const match = /\{[a-z_]+\}/.exec(text);
+    const match = /\{(?!customer_name\})[a-z_]+\}/.exec(text);
     return match ? [match.index, match.index + match[0].length] : null;
   }
 

@@ -267,7 +267,7 @@
         el("span", { text: ` ${W.moved(entry)}` }))));
     r.querySelector(".follow-ups").replaceChildren(...ConsoleFollowUps.summary(read.follow_ups, openFollowUpView));
     renderHistory(read.history);
-    watchMail(ConsoleFollowUps.hasQueued([...read.follow_ups, ...read.history.open_follow_ups]));
+    watchMail(ConsoleFollowUps.sendingSoon([...read.follow_ups, ...read.history.open_follow_ups]));
     renderTranscript(read.transcript);
     r.querySelector(".notes").replaceChildren(...read.notes.map((n) =>
       el("li", {}, el("strong", { text: `${n.author}: ` }), el("span", { text: n.text }))));
@@ -295,7 +295,7 @@
     const found = (await api("/api/follow-ups")).find((f) => f.id === shown) || null;
     if (shown !== openFollowUp) return;
     ConsoleFollowUps.render(root(), found);
-    watchMail(found !== null && ConsoleFollowUps.hasQueued([found]));
+    watchMail(found !== null && ConsoleFollowUps.sendingSoon([found]));
   }
 
   // A follow-up takes the place of the open escalation; focus goes to its heading, so a keyboard
@@ -309,6 +309,7 @@
       showError,
       changed: () => Promise.all([refreshQueues(), renderFollowUpView()]),
       openEscalation,
+      canned,
     });
     await renderFollowUpView();
     root().querySelector(".title").focus();
