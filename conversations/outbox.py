@@ -1,10 +1,6 @@
 """Outbound e-mail as rows in the database: queued in the transaction that causes the mail, sent
-later by whichever web worker claims the row, retried with backoff, never deleted for failing.
-
-A claim is a conditional UPDATE (the row is still due and nobody has counted this attempt yet):
-with several web workers polling at once exactly one wins. It leases the row by pushing
-``next_attempt_at`` into the future, so a worker that dies mid-send leaves the mail due again
-after the lease instead of stuck in a "sending" state.
+later by whichever web worker claims the row, retried with backoff, never deleted for failing
+(the claim, lease and backoff are candor.retry_queue's, shared with the outbound webhooks).
 """
 
 from __future__ import annotations
@@ -12,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ForeignKey, Integer, String, Text, func, select, update
+from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from candor.db import Base, rowcount, utcnow
+from candor.db import Base, utcnow
+from candor.retry_queue import Retrying, RetryQueue
 
 MailStatus = Literal["queued", "sent", "failed"]
 MailKind = Literal["follow_up_ack", "follow_up_reply", "transcript"]
@@ -29,7 +26,7 @@ MAX_ATTEMPTS = 30
 OVERDUE = timedelta(minutes=15)
 
 
-class OutboundMail(Base):
+class OutboundMail(Retrying, Base):
     __tablename__ = "outbound_mail"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -45,12 +42,9 @@ class OutboundMail(Base):
     follow_up_id: Mapped[int | None] = mapped_column(
         ForeignKey("follow_ups.id", ondelete="SET NULL"), index=True, nullable=True
     )
-    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+QUEUE = RetryQueue(OutboundMail, LEASE, FIRST_RETRY, LONGEST_RETRY, MAX_ATTEMPTS)
 
 
 def enqueue(
@@ -67,68 +61,37 @@ def enqueue(
 
 
 def due_ids(session: Session, now: datetime, limit: int = 20) -> list[int]:
-    return list(session.scalars(
-        select(OutboundMail.id).where(OutboundMail.status == "queued", OutboundMail.next_attempt_at <= now)
-        .order_by(OutboundMail.next_attempt_at, OutboundMail.id).limit(limit)
-    ))
+    return QUEUE.due_ids(session, now, limit)
 
 
 def claim(session: Session, mail_id: int, now: datetime) -> OutboundMail | None:
-    """Take one due mail for sending (counts the attempt, leases the row); None when another
-    worker took it first or it is no longer due."""
-    current = session.get(OutboundMail, mail_id, populate_existing=True)
-    if current is None or current.status != "queued" or current.next_attempt_at > now:
-        return None
-    taken = rowcount(session.execute(
-        update(OutboundMail)
-        .where(OutboundMail.id == mail_id, OutboundMail.status == "queued",
-               OutboundMail.attempts == current.attempts, OutboundMail.next_attempt_at <= now)
-        .values(attempts=current.attempts + 1, next_attempt_at=now + LEASE)
-        .execution_options(synchronize_session=False)
-    ))
-    if taken != 1:
-        return None
-    session.refresh(current)
-    return current
+    """Take one due mail for sending; None when another worker took it first or it is not due."""
+    return QUEUE.claim(session, mail_id, now)
 
 
 def backoff(attempts: int) -> timedelta:
     """30 s after the first failed attempt, doubling, at most an hour."""
-    delay: timedelta = FIRST_RETRY * 2 ** max(0, min(attempts - 1, 20))
-    return min(delay, LONGEST_RETRY)
+    return QUEUE.backoff(attempts)
 
 
 def mark_sent(session: Session, mail: OutboundMail, now: datetime) -> None:
-    mail.status, mail.sent_at, mail.last_error = "sent", now, None
+    QUEUE.mark_sent(mail, now)
 
 
 def mark_failed(session: Session, mail: OutboundMail, now: datetime, error: str, permanent: bool) -> None:
     """Retry later, or (the server refused for good, or a day of tries) stop and show it to staff."""
-    mail.last_error = error[:1000]
-    if permanent or mail.attempts >= MAX_ATTEMPTS:
-        mail.status = "failed"
-    else:
-        mail.next_attempt_at = now + backoff(mail.attempts)
+    QUEUE.mark_failed(mail, now, error, permanent)
 
 
 def retry(session: Session, mail_id: int, now: datetime) -> OutboundMail | None:
     """An admin sends a failed (or waiting) mail again now, e.g. after fixing the address or the relay."""
-    mail = session.get(OutboundMail, mail_id)
-    if mail is None or mail.status == "sent":
-        return mail
-    mail.status, mail.next_attempt_at = "queued", now
-    mail.attempts = min(mail.attempts, MAX_ATTEMPTS - 1)  # a failed one gets at least one more try
-    return mail
+    return QUEUE.retry(session, mail_id, now)
 
 
 def health(session: Session, now: datetime, enabled: bool) -> dict[str, Any]:
     """Counts for /healthz: a warning (mail is late or failed), never an outage of the chat."""
-    counts = dict(session.execute(
-        select(OutboundMail.status, func.count()).where(OutboundMail.status != "sent").group_by(OutboundMail.status)
-    ).tuples().all())
-    queued, failed = counts.get("queued", 0), counts.get("failed", 0)
-    overdue = session.scalar(select(func.count()).where(
-        OutboundMail.status == "queued", OutboundMail.created_at <= now - OVERDUE)) or 0
+    counts = QUEUE.counts(session, now, OVERDUE)
+    queued, overdue, failed = counts["queued"], counts["overdue"], counts["failed"]
     result: dict[str, Any] = {"ok": True, "enabled": enabled, "queued": queued, "overdue": overdue, "failed": failed}
     problems = []
     if failed:

@@ -25,6 +25,10 @@ ACTIONS = {
     "user.password_reset": "reset a password",
     "article.published": "published an article",
     "customer.erased": "erased a customer's data",
+    "webhook.added": "added a webhook endpoint",
+    "webhook.changed": "changed a webhook endpoint",
+    "webhook.deleted": "deleted a webhook endpoint",
+    "webhook.secret_rotated": "rotated a webhook endpoint's secret",
 }
 
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from candor.db import rowcount, utcnow
+from candor.db import rowcount, utc_text, utcnow
 from routing.lifecycle import EscalationStatus, check, sources
 from routing.models import Escalation
-from touchpoints import live, log
+from touchpoints import live, log, webhooks
 from touchpoints.models import Conversation
 from touchpoints.status import ConversationStatus, IllegalTransition
 from touchpoints.status import move as move_conversation
@@ -61,6 +61,11 @@ def resolve(session: Session, escalation_id: int, by: str, return_to_bot: bool) 
     escalation = close(session, escalation_id, by)
     conversation = session.get_one(Conversation, escalation.conversation_id)
     move_conversation(conversation, ConversationStatus.BOT if return_to_bot else ConversationStatus.CLOSED)
+    if not return_to_bot:
+        webhooks.emit(session, "conversation.closed",
+                      {"conversation_id": conversation.id, "customer_id": conversation.customer_id,
+                       "escalation_id": escalation.id, "team": escalation.team, "closed_by": by},
+                      conversation_id=conversation.id, customer_id=conversation.customer_id)
     return conversation
 
 
@@ -166,6 +171,11 @@ def enqueue(
     conversation = session.get_one(Conversation, conversation_id)
     if conversation.status == ConversationStatus.BOT:
         move_conversation(conversation, ConversationStatus.QUEUED)
+    webhooks.emit(session, "escalation.created",
+                  {"escalation_id": escalation.id, "conversation_id": conversation_id,
+                   "customer_id": conversation.customer_id, "team": team, "priority": priority,
+                   "reasons": list(reasons), "sla_due_at": utc_text(escalation.sla_due_at)},
+                  conversation_id=conversation_id, customer_id=conversation.customer_id, at=now)
     return escalation
 
 

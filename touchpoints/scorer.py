@@ -25,6 +25,7 @@ from touchpoints.models import (
 )
 from touchpoints.scoring import ABANDON_AFTER, ANSWERS, FORMULA_VERSION, EscalationSpan, Record, score
 from touchpoints.status import EscalationStatus
+from touchpoints.webhook_events import ScoreWatch
 
 
 def load_record(session: Session, conversation_id: str) -> tuple[Record, int, int]:
@@ -125,6 +126,7 @@ def _rescore(session: Session, conversation_id: str, journey: JourneyConfig,
     record, seen_message, seen_event = load_record(session, conversation_id)
     scores = score(record, journey, now)
     old = session.get(Touchpoint, conversation_id)
+    watch = ScoreWatch(session, conversation_id, old)   # webhooks: the outcome before this rescore
     touchpoint = old or Touchpoint(conversation_id=conversation_id)
     days = {old.started_at.date()} if old else set()
     days |= {at.date() for at in session.scalars(
@@ -146,6 +148,7 @@ def _rescore(session: Session, conversation_id: str, journey: JourneyConfig,
     replies = [at for sender, _, at in record.messages if sender == "agent"]
     session.add_all(_claims(conversation_id, record.escalations, replies))
     session.flush()
+    watch.after(touchpoint, (u.article_id for u in uses if u.used))
     return touchpoint, days | {touchpoint.started_at.date()} | {u.at.date() for u in uses}
 
 

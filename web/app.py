@@ -24,7 +24,7 @@ from routing.policy import Router, load_policy
 from touchpoints.scorer import score_pending
 from touchpoints.spool import EventSpool
 from web import health
-from web.api import analytics, articles, canned, conversations, escalations, follow_ups, mail, privacy, staff
+from web.api import analytics, articles, canned, conversations, escalations, follow_ups, mail, privacy, staff, webhooks
 from web.api.agents import router as agents_router
 from web.api.conversation_search import router as search_router
 from web.api.customers import router as customers_router
@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scorer = asyncio.create_task(_scorer(locks))
         gaps = asyncio.create_task(keep_content_gaps(app.state, locks))   # web.knowledge
         mailer = asyncio.create_task(mail.send_queued_mail(settings))  # its own task: SMTP may be slow
+        hooks = asyncio.create_task(webhooks.send_due_webhooks())  # likewise: a receiver may be slow
         app.state.scorer = True   # analytics reads wait briefly for it (web.api.analytics)
         try:
             yield
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scorer.cancel()
             gaps.cancel()
             mailer.cancel()
+            hooks.cancel()
             await hub.stop()
 
     app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan)
@@ -169,6 +171,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def staff_page() -> FileResponse:
         """Staff accounts and the audit log; its script admits admins only."""
         return FileResponse(STATIC / "staff.html")
+
+    @app.get("/webhooks", include_in_schema=False)
+    def webhooks_page() -> FileResponse:
+        """Outbound webhooks and their delivery log; its script admits admins only."""
+        return FileResponse(STATIC / "webhooks.html")
 
     @app.get("/login", include_in_schema=False)
     def login_page() -> FileResponse:
@@ -207,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(privacy.router)
     app.include_router(staff_admin_router)
     app.include_router(customers_router)
+    app.include_router(webhooks.router)
 
     # Both say "nothing was saved": the client may send the same request again (503 + Retry-After).
     unavailable = {

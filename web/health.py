@@ -20,6 +20,7 @@ from candor.db import get_engine, session_scope, utcnow
 from candor.migrate import is_current
 from candor.preflight import redis_error
 from conversations import outbox
+from touchpoints import webhooks
 from touchpoints.spool import EventSpool
 
 router = APIRouter()
@@ -43,7 +44,7 @@ class Readiness(BaseModel):
 
 class Health(BaseModel):
     status: str = Field(description="ok, warning (events wait for the database, e-mail late) or degraded")
-    components: dict[str, Component] = Field(description="As in /readyz, plus event_log and mail")
+    components: dict[str, Component] = Field(description="As in /readyz, plus event_log, mail and webhooks")
     processes: dict[str, Any] | None = Field(
         default=None, description="Restarts and deaths seen by the supervisor, when `candor up` runs this instance")
 
@@ -129,6 +130,15 @@ def _check_mail(request: Request) -> dict[str, Any]:
         return {"ok": False, "detail": f"mail queue unreadable: {error.__class__.__name__}"}
 
 
+def _check_webhooks() -> dict[str, Any]:
+    """Outbound webhooks: failed or overdue deliveries are a warning, counted."""
+    try:
+        with session_scope() as session:
+            return webhooks.health(session, utcnow())
+    except Exception as error:  # the database check above reports the outage itself
+        return {"ok": False, "detail": f"webhook queue unreadable: {error.__class__.__name__}"}
+
+
 def _processes(request: Request) -> dict[str, Any] | None:
     """Restarts and deaths the supervisor (``candor up``) has seen, when one runs this instance."""
     path = request.app.state.settings.var_dir / "run" / "processes.json"
@@ -180,9 +190,9 @@ def healthz(request: Request) -> JSONResponse:
     healthy = all(c["ok"] for c in components.values())
     # Events waiting in the spool are a warning, not an outage: chats keep working, so the
     # instance stays in rotation (200) while the body says what is pending.
-    event_log, mail = _check_event_log(request), _check_mail(request)
-    status = "degraded" if not healthy else "ok" if event_log["ok"] and mail["ok"] else "warning"
-    body: dict[str, Any] = {"status": status, "components": {**components, "event_log": event_log, "mail": mail}}
+    extra = {"event_log": _check_event_log(request), "mail": _check_mail(request), "webhooks": _check_webhooks()}
+    status = "degraded" if not healthy else "ok" if all(c["ok"] for c in extra.values()) else "warning"
+    body: dict[str, Any] = {"status": status, "components": {**components, **extra}}
     processes = _processes(request)
     if processes is not None:
         body["processes"] = processes

@@ -26,6 +26,8 @@ from knowledge.search import SearchResult
 from knowledge.store import ArticleStore
 from routing import staff
 from routing.models import Escalation
+from touchpoints import webhooks
+from touchpoints.webhook_models import WebhookEndpoint
 
 pytestmark = pytest.mark.unit
 PASSWORD = "correct horse battery"
@@ -101,11 +103,19 @@ MATRIX = {  #                                                  anon other cust a
     # Any staff role: agents see a customer's history beside the live conversation (not team-scoped).
     "GET /api/customers":                                      (401, 401, 401, 200, 200, 200, 200),
     "GET /api/customers/{customer_id}":                        (401, 401, 401, 200, 200, 200, 200),
+    # Outbound webhooks carry every customer's events out of the building: admins only.
+    "GET /api/webhooks":                                       (401, 401, 401, 403, 403, 403, 200),
+    "POST /api/webhooks":                                      (401, 401, 401, 403, 403, 403, 201),
+    "PATCH /api/webhooks/{endpoint_id}":                       (401, 401, 401, 403, 403, 403, 200),
+    "DELETE /api/webhooks/{endpoint_id}":                      (401, 401, 401, 403, 403, 403, 204),  # *
+    "POST /api/webhooks/{endpoint_id}/rotate-secret":          (401, 401, 401, 403, 403, 403, 200),
+    "GET /api/webhooks/{endpoint_id}/deliveries":              (401, 401, 401, 403, 403, 403, 200),
+    "POST /api/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry": (401, 401, 401, 403, 403, 403, 200),  # * queued
     # Agents and admins; an agent finds unescalated conversations and their own teams' (no 404: a list).
     "GET /api/conversations/search":                           (401, 401, 401, 200, 200, 403, 200),
 }
 # HTML pages: public by design (their scripts call the APIs above, which carry the checks).
-PAGES = {"GET /demo", "GET /login", "GET /console", "GET /dashboard", "GET /editor", "GET /staff",
+PAGES = {"GET /demo", "GET /login", "GET /console", "GET /dashboard", "GET /editor", "GET /staff", "GET /webhooks",
          "GET /docs", "GET /docs/oauth2-redirect", "GET /redoc"}
 # Cells that show a real defect: {(route, principal): "defect: ..."}; each becomes a strict xfail.
 DEFECTS: dict[tuple[str, str], str] = {}
@@ -133,6 +143,9 @@ BODIES = {   # valid bodies, so that an allowed principal gets 2xx; a callable f
     "POST /api/admin/staff": lambda ids: {"username": ids["new_username"], "password": PASSWORD, "role": "agent"},
     "PATCH /api/admin/staff/{user_id}": {"display_name": "Sam", "teams": [TEAM]},
     "POST /api/admin/staff/{user_id}/password": {"password": "another good password"},
+    # Port 9 on loopback: nothing listens, so the app's sender never reaches anyone from this test.
+    "POST /api/webhooks": {"url": "http://127.0.0.1:9/hooks", "events": ["conversation.closed"]},
+    "PATCH /api/webhooks/{endpoint_id}": {"description": "CRM"},
 }
 # gaps=false: content gaps need the embedding model, which NoKnowledge leaves out (the role check is the same).
 QUERIES = {"GET /api/conversations/search": {"q": "anyone"},
@@ -155,6 +168,8 @@ FRESH = {
     "POST /api/admin/staff": lambda w: {"new_username": f"perm-new-{uuid.uuid4().hex[:10]}"},
     "PATCH /api/admin/staff/{user_id}": lambda w: {"user_id": w.account()},
     "POST /api/admin/staff/{user_id}/password": lambda w: {"user_id": w.account()},
+    "DELETE /api/webhooks/{endpoint_id}": lambda w: {"endpoint_id": w.webhook()},
+    "POST /api/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry": lambda w: w.webhook_delivery(),
 }
 
 
@@ -179,7 +194,8 @@ class World:
         self.tokens["other_customer"] = self.conversation()[1]
         self.ids = {"conversation_id": conversation_id, "escalation_id": escalation_id,
                     "follow_up_id": self.follow_up(), "canned_id": self.canned(), "article_id": self.article(),
-                    "version": 1, "login_user": self.user("agent", [TEAM]), "customer_id": self.customer()}
+                    "version": 1, "login_user": self.user("agent", [TEAM]), "customer_id": self.customer(),
+                    "endpoint_id": self.webhook()}
 
     def user(self, role: str, teams: list[str]) -> str:
         name = f"perm-{role}-{uuid.uuid4().hex[:10]}"
@@ -239,6 +255,21 @@ class World:
                                 json={"title": "Refunds", "body": "Refunds take 5 days.", "team": TEAM})
         return made.json()["id"]
 
+    def webhook(self) -> int:
+        """An endpoint no event reaches (the matrix's own conversations send none to it)."""
+        made = self.client.post("/api/webhooks", headers=self.as_("admin"),
+                                json={"url": "http://127.0.0.1:9/hooks", "events": ["customer.stage_changed"]})
+        return made.json()["id"]
+
+    def webhook_delivery(self) -> dict[str, int]:
+        """A fresh endpoint with one queued delivery, as an event of a fresh conversation leaves it."""
+        endpoint_id, conversation_id = self.webhook(), self.conversation()[0]
+        with session_scope() as session:
+            [delivery] = [d for d in webhooks.emit(session, "customer.stage_changed", {"to": "decision"},
+                                                   conversation_id=conversation_id) if d.endpoint_id == endpoint_id]
+            session.flush()
+            return {"endpoint_id": endpoint_id, "delivery_id": delivery.id}
+
     def slug(self) -> str:
         return f"{self.prefix}{uuid.uuid4().hex[:8]}"
 
@@ -277,6 +308,8 @@ def world(client):
         store = ArticleStore(session)
         for article in session.query(Article).filter(Article.id.startswith(world.prefix)).all():
             store.delete(article.id)
+        for endpoint in session.query(WebhookEndpoint).all():   # and the webhook endpoints (nothing else makes any)
+            session.delete(endpoint)
 
 
 def send(client: TestClient, key: str, ids: dict, headers: dict) -> httpx.Response:

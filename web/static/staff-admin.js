@@ -110,23 +110,12 @@
     }
   }
 
-  // Tab wraps round inside the open dialog instead of leaving for the browser's toolbar.
-  function trapFocus(dialog) {
-    dialog.addEventListener("keydown", (event) => {
-      if (event.key !== "Tab") return;
-      const stops = [...dialog.querySelectorAll("input, select, button")].filter((n) => !n.disabled);
-      const [first, last] = [stops[0], stops[stops.length - 1]];
-      if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
-      else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
-    });
-  }
-
   async function main() {
     me = await signIn(["admin"]);
     $("#add-staff").addEventListener("submit", add);
     $("#edit-form").addEventListener("submit", save);
     const dialog = $("#edit-dialog");
-    trapFocus(dialog);
+    Staff.trapFocus(dialog);
     dialog.addEventListener("close", () => {
       // A row is rebuilt after a save: focus goes to the same account's button in the new table.
       const again = editing && [...document.querySelectorAll("#accounts button")]

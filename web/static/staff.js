@@ -51,9 +51,20 @@ const Staff = (() => {
     line.hidden = !error;
   }
 
+  // Tab wraps round inside an open dialog instead of leaving for the browser's toolbar.
+  function trapFocus(dialog) {
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab") return;
+      const stops = [...dialog.querySelectorAll("input, select, button")].filter((n) => !n.disabled);
+      const [first, last] = [stops[0], stops[stops.length - 1]];
+      if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+      else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+    });
+  }
+
   function minutesSince(iso) {
     return Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000));
   }
 
-  return { api, signIn, el, minutesSince, showError };
+  return { api, signIn, el, minutesSince, showError, trapFocus };
 })();
