@@ -1,8 +1,9 @@
 "use strict";
 /* global Staff, ConsoleWords */
 /* exported ConsoleFollowUps */
-// E-mail follow-ups in the console: the list of open ones, each e-mail's state in words, and a
-// follow-up's own view with a reply box that answers by e-mail through the API.
+// E-mail follow-ups in the console: the list of open ones, each e-mail's state in words, a
+// follow-up's own view with a reply box that answers by e-mail through the API, the customer's
+// earlier conversations beside the live one, and (for admins) the e-mails that failed.
 const ConsoleFollowUps = (() => {
   const { api, el, minutesSince } = Staff;
   const W = ConsoleWords;
@@ -129,6 +130,19 @@ const ConsoleFollowUps = (() => {
     conversation.dataset.escalation = String(followUp.escalation_id || "");
   }
 
+  // The customer's earlier conversations, a line each, and their other open follow-ups, beside
+  // the live conversation (issue 16: an agent sees what happened last week).
+  function history(root, found, open) {
+    root.querySelector(".history-who").textContent = W.historyWho(found);
+    root.querySelector(".history").replaceChildren(...(found.conversations.length
+      ? found.conversations.map((c) => el("li", { text: W.pastLine(c) }))
+      : [el("li", { text: found.linked_by ? "None before this one" : "None known" })]));
+    const more = root.querySelector(".history-more");
+    more.hidden = !found.more;
+    more.textContent = found.more ? `And ${found.more} older ones.` : "";
+    root.querySelector(".history-follow-ups").replaceChildren(...summary(found.open_follow_ups, open));
+  }
+
   // An e-mail about to go out (new, or its retry due within the minute): worth looking again soon.
   // One retried later is left to the page's slow clock.
   const SOON_MS = 60000;
@@ -168,5 +182,5 @@ const ConsoleFollowUps = (() => {
     }
   }
 
-  return { listItem, summary, build, render, mailList, sendingSoon, refreshOutbox };
+  return { listItem, summary, history, build, render, mailList, sendingSoon, refreshOutbox };
 })();

@@ -266,27 +266,13 @@
       el("li", {}, el("time", { datetime: entry.at, text: new Date(entry.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }),
         el("span", { text: ` ${W.moved(entry)}` }))));
     r.querySelector(".follow-ups").replaceChildren(...ConsoleFollowUps.summary(read.follow_ups, openFollowUpView));
-    renderHistory(read.history);
+    ConsoleFollowUps.history(r, read.history, openFollowUpView);
     watchMail(ConsoleFollowUps.sendingSoon([...read.follow_ups, ...read.history.open_follow_ups]));
     renderTranscript(read.transcript);
     r.querySelector(".notes").replaceChildren(...read.notes.map((n) =>
       el("li", {}, el("strong", { text: `${n.author}: ` }), el("span", { text: n.text }))));
     const considered = await consideredItems(read.considered_articles);
     if (id === openId) r.querySelector(".considered").replaceChildren(...considered);
-  }
-
-  // The customer's earlier conversations, a line each, beside the live one.
-  function renderHistory(history) {
-    const r = root();
-    r.querySelector(".history-who").textContent = W.historyWho(history);
-    r.querySelector(".history").replaceChildren(...(history.conversations.length
-      ? history.conversations.map((c) => el("li", { text: W.pastLine(c) }))
-      : [el("li", { text: history.linked_by ? "None before this one" : "None known" })]));
-    const more = r.querySelector(".history-more");
-    more.hidden = !history.more;
-    more.textContent = history.more ? `And ${history.more} older ones.` : "";
-    r.querySelector(".history-follow-ups").replaceChildren(
-      ...ConsoleFollowUps.summary(history.open_follow_ups, openFollowUpView));
   }
 
   async function renderFollowUpView() {
