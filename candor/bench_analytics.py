@@ -7,17 +7,14 @@ article uses, agent claims); the rollups are then rebuilt by the real rebuild co
 
 from __future__ import annotations
 
-import csv
 import os
 import random
-import resource
-import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import count
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +23,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, delete, func, insert, select, text
 
+from candor.bench_timing import Timing, print_timings, time_reads
+from routing.models import Escalation
 from touchpoints.journey import STAGES
 from touchpoints.models import (
     AgentClaim,
@@ -42,36 +41,16 @@ from touchpoints.scoring import RESOLUTIONS
 # The scorer's outcomes but "unresolved": every conversation here is older than the abandonment
 # delay, so it was scored abandoned.
 SYNTHETIC_RESOLUTIONS = tuple(r for r in RESOLUTIONS if r != "unresolved")
+TEAMS = ("general", "billing", "technical")
 REASONS = ("explicit_request", "repeated_failure", "human_topic", "low_confidence")
 CHUNK = 5000
-
-
-@dataclass
-class Timing:
-    read: str
-    seconds: float
-    rows: int
-
-
-def median_time(call: Callable[[], int], repeats: int) -> tuple[float, int]:
-    """The median wall time of ``repeats`` calls and what the last call returned (rows or a count)."""
-    samples, result = [], 0
-    for _ in range(max(1, repeats)):
-        began = time.perf_counter()
-        result = call()
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples), result
-
-
-def versus_floor(seconds: float, floor: float) -> str:
-    """How many times the floor a read takes ("–" without a floor)."""
-    return f"{seconds / floor:.1f}x" if floor > 0 else "–"
 
 
 def conversation_rows(n: int, rng: random.Random, start: datetime, days: int) -> Iterator[dict[str, list[Any]]]:
     """One conversation at a time, as rows per table."""
     agents = [f"agent-{i}" for i in range(25)]
     articles = [f"article-{i}" for i in range(300)]
+    escalation_ids = count(1)
     for _ in range(n):
         cid = str(uuid.UUID(int=rng.getrandbits(128)))
         t = start + timedelta(seconds=rng.randrange(days * 86400))
@@ -80,6 +59,7 @@ def conversation_rows(n: int, rng: random.Random, start: datetime, days: int) ->
         events: list[dict[str, Any]] = []
         uses: list[dict[str, Any]] = []
         claims: list[dict[str, Any]] = []
+        escalations: list[dict[str, Any]] = []
         last_article = None
         escalated = rng.random() < 0.25
         for seq in range(1, rng.randint(4, 8) + 1):
@@ -113,10 +93,19 @@ def conversation_rows(n: int, rng: random.Random, start: datetime, days: int) ->
             claimed = t + timedelta(seconds=rng.randint(10, 900))
             reply = claimed + timedelta(seconds=rng.randint(5, 300)) if rng.random() < 0.9 else None
             closed = claimed + timedelta(seconds=rng.randint(60, 3600)) if rng.random() < 0.8 else None
-            claims.append({"conversation_id": cid, "escalation_id": None, "agent": rng.choice(agents),
+            agent, escalation_id = rng.choice(agents), next(escalation_ids)
+            claims.append({"conversation_id": cid, "escalation_id": escalation_id, "agent": agent,
                            "claimed_at": claimed, "first_reply_at": reply, "closed_at": closed,
                            "first_response_s": (reply - claimed).total_seconds() if reply else None,
                            "handle_s": (closed - claimed).total_seconds() if closed else None})
+            escalations.append({"id": escalation_id, "conversation_id": cid,
+                                "status": "closed" if closed else "claimed", "priority": 3, "team": rng.choice(TEAMS),
+                                "reasons": reasons, "claimed_by": agent, "created_at": t,
+                                "sla_due_at": t + timedelta(minutes=15), "claimed_at": claimed, "closed_at": closed,
+                                "first_reply_at": reply})
+            if reply:   # the agent's reply, which the escalation row's first_reply_at is kept from
+                messages.append({"conversation_id": cid, "seq": len(messages) + 1, "sender": "agent",
+                                 "text": "Let me look into that for you.", "payload": {}, "created_at": reply})
         resolution = "resolved_by_agent" if escalated and rng.random() < 0.7 else rng.choice(SYNTHETIC_RESOLUTIONS)
         rated = rng.random() < 0.2
         touchpoint = {
@@ -131,15 +120,16 @@ def conversation_rows(n: int, rng: random.Random, start: datetime, days: int) ->
             "seen_message_id": 0, "seen_event_id": 0, "scored_at": t,
         }
         yield {"conversations": [{"id": cid, "token_hash": "0" * 64, "status": "closed", "attributes": {},
-                                  "created_at": first, "updated_at": t}],
+                                  "created_at": first, "updated_at": t}], "escalations": escalations,
                "messages": messages, "events": events, "touchpoints": [touchpoint],
                "touchpoint_reasons": [{"conversation_id": cid, "reason": r} for r in reasons],
                "article_uses": uses, "agent_claims": claims}
 
 
 TABLES: dict[str, type[Any]] = {
-    "conversations": Conversation, "messages": Message, "events": Event, "touchpoints": Touchpoint,
-    "touchpoint_reasons": TouchpointReason, "article_uses": ArticleUse, "agent_claims": AgentClaim}
+    "conversations": Conversation, "escalations": Escalation, "messages": Message, "events": Event,
+    "touchpoints": Touchpoint, "touchpoint_reasons": TouchpointReason, "article_uses": ArticleUse,
+    "agent_claims": AgentClaim}
 
 
 def generate(engine: Engine, n: int, seed: int = 1, now: datetime | None = None, days: int = 365) -> dict[str, int]:
@@ -172,6 +162,9 @@ def generate(engine: Engine, n: int, seed: int = 1, now: datetime | None = None,
         if postgres:
             for table in ("messages", "events"):
                 connection.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_mark_dirty"))
+            # the escalation ids were given here: the next real one comes after them
+            connection.execute(text("SELECT setval(pg_get_serial_sequence('escalations', 'id'), "
+                                    "(SELECT coalesce(max(id), 0) + 1 FROM escalations), false)"))
         connection.execute(delete(TouchpointDirty))
     if postgres:   # as autovacuum would after a load this size: the planner needs the new row counts
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -232,17 +225,30 @@ def scoring_throughput(url: str, now: datetime, n: int) -> list[Timing]:
                    seconds, round(per_second(scored, seconds)))]
 
 
-def export_to_null(session: Any, since: datetime | None) -> int:
-    from touchpoints import analytics
+def export_to_null(session: Any, since: datetime | None, copy: bool = True) -> int:
+    """The export of the window written to /dev/null; its rows (synthetic fields hold no line
+    breaks, so a row is a line). ``copy=False``: the csv-writer path even on PostgreSQL."""
+    from touchpoints import export
 
-    with open(os.devnull, "w", newline="") as sink:
-        writer = csv.writer(sink)
-        writer.writerow(analytics.EXPORT_COLUMNS)
-        count = 0
-        for row in analytics.export_rows(session, since):
-            writer.writerow(row)
-            count += 1
-    return count
+    lines = 0
+    with open(os.devnull, "wb") as sink:
+        for chunk in export.csv_chunks(session, since, copy=copy):
+            sink.write(chunk)
+            lines += chunk.count(b"\n")
+    return lines - 1   # the header
+
+
+def deep_page(session: Any, page: int | None, limit: int = 200) -> tuple[datetime, str] | None:
+    """The keyset cursor that opens page ``page`` of the all-time list (None: the last page), found
+    once with OFFSET before the timing, as the client would hold it from the page before."""
+    total = session.scalar(select(func.count()).select_from(Touchpoint))
+    skip = (page - 1) * limit if page else max(0, (total - 1) // limit * limit)
+    if skip == 0 or skip >= total:
+        return None
+    row = session.execute(select(Touchpoint.started_at, Touchpoint.conversation_id)
+                          .order_by(Touchpoint.started_at.desc(), Touchpoint.conversation_id.desc())
+                          .offset(skip - 1).limit(1)).one()
+    return row[0], row[1]
 
 
 def run(url: str, now: datetime, repeats: int = 3) -> list[Timing]:
@@ -250,11 +256,13 @@ def run(url: str, now: datetime, repeats: int = 3) -> list[Timing]:
     from sqlalchemy.orm import Session
 
     from candor.db import get_engine
+    from routing import workload
     from touchpoints import analytics, rollups
     from touchpoints.scorer import pending
 
     month = now - timedelta(days=30)
     session = Session(get_engine(url))
+    page_1000, last_page = deep_page(session, 1000), deep_page(session, None)
     reads: list[tuple[str, Callable[[], int]]] = [
         ("floor: plain SQL GROUP BY stage, resolution (all time)", lambda: len(session.execute(
             select(Touchpoint.stage, Touchpoint.resolution, func.count(), func.avg(Touchpoint.satisfaction),
@@ -265,27 +273,29 @@ def run(url: str, now: datetime, repeats: int = 3) -> list[Timing]:
         ("summary, last 30 days", lambda: analytics.summary(session, month)["conversations"]),
         ("article performance, all time", lambda: len(analytics.article_performance(session))),
         ("article performance, last 30 days", lambda: len(analytics.article_performance(session, month))),
-        ("agent workload, all time", lambda: len(analytics.agent_workload(session))),
-        ("agent workload, last 30 days", lambda: len(analytics.agent_workload(session, month))),
+        ("agent workload, all time", lambda: len(workload.agent_workload(session))),
+        ("agent workload, last 30 days", lambda: len(workload.agent_workload(session, month))),
         ("touchpoints list, first page", lambda: len(analytics.touchpoint_page(session, month, limit=200))),
+        ("touchpoints list, all time, page 1000 (keyset)", lambda: len(analytics.touchpoint_page(
+            session, limit=200, after=page_1000)) if page_1000 else 0),
+        ("touchpoints list, all time, last page (keyset)", lambda: len(analytics.touchpoint_page(
+            session, limit=200, after=last_page)) if last_page else 0),
+        ("touchpoints list, all time, page 1000 by OFFSET (not used; for comparison)", lambda: len(session.scalars(
+            select(Touchpoint).order_by(Touchpoint.started_at.desc(), Touchpoint.conversation_id.desc())
+            .offset(199_800).limit(200)).all())),
         ("CSV export, last 30 days", lambda: export_to_null(session, month)),
         ("CSV export, all time", lambda: export_to_null(session, None)),
         ("candor report (summary + articles + agents, 30 days)", lambda: analytics.summary(session, month)[
             "conversations"] + len(analytics.article_performance(session, month))
-            + len(analytics.agent_workload(session, month))),
+            + len(workload.agent_workload(session, month))),
     ]
-    reads[0][1]()   # warm: the first statement on a connection pays for it
-    timings = []
-    for name, call in reads:
-        seconds, rows = median_time(call, 1 if "export, all" in name or "rebuild" in name else repeats)
-        session.commit()
-        timings.append(Timing(name, seconds, rows))
+    if session.get_bind().dialect.name == "postgresql":   # before COPY: the csv writer over a cursor
+        reads.insert(-1, ("CSV export, all time, csv writer (before COPY)",
+                          lambda: export_to_null(session, None, copy=False)))
+    timings = time_reads(reads, repeats, session.commit, once=lambda name: (
+        "export, all time" in name) or "rebuild" in name)
     session.close()
     return timings
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def bench_analytics(
@@ -296,6 +306,9 @@ def bench_analytics(
     repeats: Annotated[int, typer.Option(help="Timed calls per read (the median is shown).", min=1)] = 3,
     score: Annotated[int, typer.Option(
         help="Recent conversations marked dirty and re-scored to time the scorer (0: skip).", min=0)] = 2000,
+    again: Annotated[bool, typer.Option(
+        "--again", help="Time the reads of a database an earlier run generated (migrated to the newest "
+                        "schema first), without generating.")] = False,
 ) -> None:
     """Every dashboard read, the export and the report over N conversations, next to the SQL floor."""
     from candor.db import get_engine
@@ -306,25 +319,25 @@ def bench_analytics(
     upgrade(url)
     engine = get_engine(url)
     with engine.connect() as connection:
-        if connection.scalar(select(func.count()).select_from(Conversation)):
-            console.print(f"[red]{url.split('@')[-1]} already holds conversations: "
-                          "give an empty scratch database.[/red]")
-            raise typer.Exit(1)
+        held = connection.scalar(select(func.count()).select_from(Conversation))
+    if held and not again:
+        console.print(f"[red]{url.split('@')[-1]} already holds conversations: give an empty scratch database "
+                      "(or --again to time the reads of one an earlier run generated).[/red]")
+        raise typer.Exit(1)
+    if again and not held:
+        console.print("[red]--again: this database holds no conversations; leave it out to generate them.[/red]")
+        raise typer.Exit(1)
     now = datetime(2026, 11, 30)
-    began = time.perf_counter()
-    counts = generate(engine, conversations, seed, now)
-    console.print(f"Generated {conversations:,} conversations on {engine.dialect.name} in "
-                  f"{time.perf_counter() - began:.0f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    if not again:
+        began = time.perf_counter()
+        counts = generate(engine, conversations, seed, now)
+        console.print(f"Generated {conversations:,} conversations on {engine.dialect.name} in "
+                      f"{time.perf_counter() - began:.0f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     timings = run(url, now, repeats)
-    floor = timings[0].seconds
-    table = Table("read", "seconds", "vs floor", "rows / result",
-                  title=f"{conversations:,} conversations, {engine.dialect.name}, median of {repeats}")
-    for timing in timings:
-        table.add_row(timing.read, f"{timing.seconds:.3f}", versus_floor(timing.seconds, floor), f"{timing.rows:,}")
-    console.print(table)
+    print_timings(console, f"{held or conversations:,} conversations, {engine.dialect.name}, median of {repeats}",
+                  timings)
     if score:
         scoring = Table("pass", "seconds", "conversations/s", title="Scoring throughput (target: >= 50/s)")
         for timing in scoring_throughput(url, now, score):
             scoring.add_row(timing.read, f"{timing.seconds:.3f}", f"{timing.rows:,}")
         console.print(scoring)
-    console.print(f"Peak memory of this process: {peak_rss_mb():.0f} MB (generation included).")

@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine, func, insert, select
 
-from candor.bench_analytics import median_time, peak_rss_mb, versus_floor
+from candor.bench_timing import Timing, print_timings, time_reads
 
 if TYPE_CHECKING:   # numpy is imported where used, so `candor --help` stays quick
     import numpy as np
@@ -131,7 +130,7 @@ def new_questions(engine: Engine, count: int, seed: int, now: datetime, first_id
             for k, c in enumerate(ids)])
 
 
-def run(url: str, n: int, now: datetime, seed: int, repeats: int) -> list[tuple[str, float, int]]:
+def run(url: str, n: int, now: datetime, seed: int, repeats: int) -> list[Timing]:
     from sqlalchemy.orm import Session
 
     from candor.db import get_engine, session_scope
@@ -149,23 +148,18 @@ def run(url: str, n: int, now: datetime, seed: int, repeats: int) -> list[tuple[
         ("content gaps, all time", lambda: len(gap_reads.read_gaps(session))),
         ("job's idle check (nothing new)", lambda: int(gap_reads.idle(session, 0))),
     ]
-    reads[0][1]()   # warm: the first statement on a connection pays for it
-    timings = []
-    for name, call in reads:
-        seconds, rows = median_time(call, repeats)
-        session.commit()
-        timings.append((name, seconds, rows))
+    timings = time_reads(reads, repeats, session.commit)
     session.close()
     new_questions(engine, gap_store.BATCH, seed, now, first_id=n + 1, needs=len(needs.centres))
     began = time.perf_counter()
     report = gap_store.run_pass(lambda: session_scope(url), needs.encode, now=now)
-    timings.append((f"job pass: read, embed and place {gap_store.BATCH} new questions "
-                    "(synthetic vectors, no model)", time.perf_counter() - began, report.embedded))
+    timings.append(Timing(f"job pass: read, embed and place {gap_store.BATCH} new questions "
+                          "(synthetic vectors, no model)", time.perf_counter() - began, report.embedded))
     with session_scope(url) as scoped:
         began = time.perf_counter()
         moved = gap_store.recluster(scoped)
-        timings.append((f"job: re-cluster the newest {gap_store.WINDOW:,} questions", time.perf_counter() - began,
-                        moved))
+        timings.append(Timing(f"job: re-cluster the newest {gap_store.WINDOW:,} questions",
+                              time.perf_counter() - began, moved))
     return timings
 
 
@@ -195,10 +189,5 @@ def bench_gaps(
     console.print(f"Generated on {engine.dialect.name} in {time.perf_counter() - began:.0f} s: "
                   + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     timings = run(url, questions, now, seed, repeats)
-    floor = timings[0][1]
-    table = Table("step", "seconds", "vs floor", "rows / result",
-                  title=f"{questions:,} stored questions, {engine.dialect.name}, reads: median of {repeats}")
-    for name, seconds, rows in timings:
-        table.add_row(name, f"{seconds:.3f}", versus_floor(seconds, floor), f"{rows:,}")
-    console.print(table)
-    console.print(f"Peak memory of this process: {peak_rss_mb():.0f} MB (generation included).")
+    print_timings(console, f"{questions:,} stored questions, {engine.dialect.name}, reads: median of {repeats}",
+                  timings, first_column="step")

@@ -27,8 +27,11 @@ class Escalation(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sla_due_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The held escalation's first agent reply, written with it (routing.workload): agent workload
+    # groups these rows in SQL.
+    first_reply_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Set when the customer was told nobody claimed it in time (and offered an e-mail follow-up).
     sla_breached_at: Mapped[datetime | None] = mapped_column(nullable=True)
 

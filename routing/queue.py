@@ -45,7 +45,7 @@ def move(session: Session, escalation: Escalation, new: EscalationStatus, by: st
     if new == EscalationStatus.CLOSED:
         escalation.closed_at = utcnow()
     elif new == EscalationStatus.QUEUED:
-        escalation.claimed_by, escalation.claimed_at = None, None
+        escalation.claimed_by, escalation.claimed_at, escalation.first_reply_at = None, None, None
     _record(session, escalation, old, new, by)
     return old
 

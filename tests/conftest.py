@@ -28,24 +28,10 @@ def database() -> str:
 @pytest.fixture(scope="session")
 def postgres_url():
     """A fresh database on the PostgreSQL service on loopback, migrated; dropped at the end."""
-    import secrets
+    from pg_scratch import scratch_postgres
 
-    import psycopg
-
-    from candor.db import get_engine
-    from candor.migrate import upgrade
-
-    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=5)
-    name = f"candor_test_{secrets.token_hex(4)}"
-    admin.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
-        upgrade(url)
+    with scratch_postgres() as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.close()
 
 
 @pytest.fixture(scope="session")

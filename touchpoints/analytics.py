@@ -1,12 +1,13 @@
 """What the business sees: containment, escalations, satisfaction and experience by stage and over
-time, article performance, content gaps and agent workload. Whole days are read from the daily
-rollups (touchpoints.rollups), the partial first and last day of a window from the typed rows with
+time, article performance and content gaps (agent workload is routing.workload, from the escalation
+rows). Whole days are read from the daily rollups (touchpoints.rollups), the partial first and last
+day of a window from the typed rows with
 the same SQL aggregates, so a read costs the days in the window, not the conversations."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -171,39 +172,6 @@ def article_performance(session: Session, since: datetime | None = None,
     return sorted(rows, key=lambda r: (-r["used"], r["article_id"]))
 
 
-def _median(value: Any, since: datetime | None, until: datetime | None) -> Query:
-    """Per agent, the median of ``value`` (the middle one, or the mean of the middle two) by window
-    functions: the same SQL on SQLite and PostgreSQL, no rows leave the database."""
-    ranked = _claims(select(AgentClaim.agent, value.label("v"),
-                            func.row_number().over(partition_by=AgentClaim.agent, order_by=value).label("k"),
-                            func.count().over(partition_by=AgentClaim.agent).label("n"))
-                     .where(value.is_not(None)), since, until).subquery()
-    return (select(ranked.c.agent, func.avg(ranked.c.v))
-            .where(ranked.c.k.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])).group_by(ranked.c.agent))
-
-
-def _claims(query: Query, since: datetime | None, until: datetime | None) -> Query:
-    if since:
-        query = query.where(AgentClaim.claimed_at >= since)
-    if until:
-        query = query.where(AgentClaim.claimed_at < until)
-    return query
-
-
-def agent_workload(session: Session, since: datetime | None = None,
-                   until: datetime | None = None) -> list[dict[str, Any]]:
-    """Per agent: escalations claimed in the window and how many are closed, median first-response time
-    (claim → first reply) and median handle time (claim → close)."""
-    counts = session.execute(_claims(select(AgentClaim.agent, func.count(), func.count(AgentClaim.closed_at))
-                                     .group_by(AgentClaim.agent), since, until)).tuples().all()
-    first: dict[str, float] = dict(session.execute(_median(AgentClaim.first_response_s, since, until)).tuples().all())
-    handle: dict[str, float] = dict(session.execute(_median(AgentClaim.handle_s, since, until)).tuples().all())
-    return [{"agent": agent, "escalations_handled": handled, "closed": closed,
-             "median_first_response_s": round(first[agent], 1) if agent in first else None,
-             "median_handle_s": round(handle[agent], 1) if agent in handle else None}
-            for agent, handled, closed in sorted(counts)]
-
-
 def csat_by(session: Session, key: Any, conversation_id: Any, since: datetime | None = None,
             until: datetime | None = None) -> list[dict[str, Any]]:
     """CSAT grouped by ``key``, a column of a table with a ``conversation_id`` column (the agent of a
@@ -254,27 +222,6 @@ def touchpoint_page(session: Session, since: datetime | None = None, until: date
     if resolution:
         query = query.where(Touchpoint.resolution == resolution)
     return list(session.scalars(query.limit(limit)))
-
-
-def export_rows(session: Session, since: datetime | None = None, until: datetime | None = None,
-                batch: int = 5000) -> Iterator[list[Any]]:
-    """Every touchpoint in the window as CSV values in EXPORT_COLUMNS order, oldest first, streamed:
-    a server-side cursor on PostgreSQL, ``batch`` rows in memory at a time."""
-    query = select(*(getattr(Touchpoint, name) for name in EXPORT_COLUMNS)).order_by(
-        Touchpoint.started_at, Touchpoint.conversation_id)
-    if since:
-        query = query.where(Touchpoint.started_at >= since)
-    if until:
-        query = query.where(Touchpoint.started_at < until)
-    started, last, reasons, articles = (EXPORT_COLUMNS.index(name) for name in (
-        "started_at", "last_activity_at", "escalation_reasons", "articles"))
-    for row in session.execute(query.execution_options(yield_per=batch)).tuples():
-        values = list(row)
-        values[started] = utc_text(values[started])
-        values[last] = utc_text(values[last])
-        values[reasons] = ";".join(values[reasons] or [])
-        values[articles] = ";".join(values[articles] or [])
-        yield values
 
 
 def export_row(t: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from candor.db import Base, utcnow
@@ -62,6 +62,8 @@ class Touchpoint(Base):
     """One scored touchpoint per conversation, recomputed whenever the conversation changes."""
 
     __tablename__ = "touchpoints"
+    # The list pages newest first by (start, id): one index range per page, however deep.
+    __table_args__ = (Index("ix_touchpoints_started_at_conversation_id", "started_at", "conversation_id"),)
 
     conversation_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
@@ -83,7 +85,7 @@ class Touchpoint(Base):
     escalation_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     articles: Mapped[list[str]] = mapped_column(JSON, default=list)
     formula_version: Mapped[int] = mapped_column(Integer, index=True)
-    started_at: Mapped[datetime] = mapped_column(index=True)
+    started_at: Mapped[datetime] = mapped_column()
     last_activity_at: Mapped[datetime] = mapped_column()
     # The newest message and event the scores saw: anything newer means "score again".
     seen_message_id: Mapped[int] = mapped_column(Integer, default=0)

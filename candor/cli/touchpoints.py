@@ -51,13 +51,14 @@ def _pct(value: float | None) -> str:
 def report(days: Annotated[int, typer.Option(help="How many days back.", min=1)] = 30) -> None:
     """The analytics summary in the terminal: the same figures as /api/analytics/summary, read from the
     rollups the scorer keeps (`candor touchpoints rollup` brings them up to date first if need be)."""
+    from routing import workload
     from touchpoints import analytics
 
     since = utcnow() - timedelta(days=days)
     with session_scope() as session:
         data = analytics.summary(session, since)
         articles = analytics.article_performance(session, since)[:10]
-        agents = analytics.agent_workload(session, since)
+        agents = workload.agent_workload(session, since)
     console.print(f"[bold]Last {days} days[/]: {data['conversations']} conversations · containment "
                   f"{_pct(data['containment_rate'])} · escalation {_pct(data['escalation_rate'])} · "
                   f"satisfaction {data['satisfaction'] or '–'} · experience score {data['experience_score'] or '–'}")

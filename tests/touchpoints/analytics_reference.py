@@ -15,11 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from routing import workload
+from routing.models import Escalation
 from touchpoints import conversations, log
 from touchpoints.analytics import CONTAINED
 from touchpoints.journey import STAGES
 from touchpoints.models import Event, Message, Touchpoint
 from touchpoints.scorer import escalation_spans
+from touchpoints.status import EscalationStatus
 
 
 def _avg(values: list[float]) -> float | None:
@@ -129,7 +132,7 @@ def seed(session: Session, start: datetime, count: int, rng: random.Random) -> t
     agents = [f"agent-{secrets.token_hex(3)}" for _ in range(3)]
     articles = [f"article-{secrets.token_hex(3)}" for _ in range(4)]
     ids = []
-    for n in range(count):
+    for _ in range(count):
         conversation, _ = conversations.create(session, {"site": rng.choice(["pricing", "support", "account"])})
         ids.append(conversation.id)
         t = start + timedelta(minutes=rng.randrange(4 * 24 * 60))
@@ -148,20 +151,30 @@ def seed(session: Session, start: datetime, count: int, rng: random.Random) -> t
             else:
                 event(t, "unsure", question="q")
         if rng.random() < 0.35:
-            escalation = n + 10**6 + rng.randrange(10**8)
-            event(t, "escalated", reasons=rng.sample(["explicit_request", "repeated_failure", "human_topic"], 2))
-            event(t, "escalation_transition", escalation_id=escalation, old="new", new="queued", by=None)
+            rng.randrange(10**8)   # was a made-up escalation id: the draws after it stay as they were
+            reasons = rng.sample(["explicit_request", "repeated_failure", "human_topic"], 2)
+            # The escalation row as the queue keeps it, beside the events the reference reads.
+            row = Escalation(conversation_id=conversation.id, reasons=reasons, team="general", created_at=t,
+                             sla_due_at=t)
+            session.add(row)
+            session.flush()
+            event(t, "escalated", reasons=reasons)
+            event(t, "escalation_transition", escalation_id=row.id, old="new", new="queued", by=None)
             if rng.random() < 0.8:
                 t += timedelta(seconds=rng.randint(10, 600))
                 agent = rng.choice(agents)
-                event(t, "escalation_transition", escalation_id=escalation, old="queued", new="claimed", by=agent)
+                event(t, "escalation_transition", escalation_id=row.id, old="queued", new="claimed", by=agent)
+                row.status, row.claimed_by, row.claimed_at = EscalationStatus.CLAIMED, agent, t
+                session.flush()
                 if rng.random() < 0.8:
                     t += timedelta(seconds=rng.randint(5, 300))
                     say(t, "agent", "Hello, I can help.")
+                    workload.replied(session, row.id, t)   # as the reply route does
                 if rng.random() < 0.7:
                     t += timedelta(seconds=rng.randint(60, 900))
-                    event(t, "escalation_transition", escalation_id=escalation, old="claimed", new="closed", by=agent)
+                    event(t, "escalation_transition", escalation_id=row.id, old="claimed", new="closed", by=agent)
                     event(t, "resolved", by=agent)
+                    row.status, row.closed_at = EscalationStatus.CLOSED, t
         if rng.random() < 0.3:
             t += timedelta(seconds=30)
             event(t, "rating", score=rng.randint(1, 5))

@@ -2,15 +2,17 @@
 (the old agent workload put one id per escalation in an IN list and broke PostgreSQL's 65,535
 parameter limit past ~70k conversations), and the figures add up to what was generated."""
 
-import secrets
 from datetime import datetime, timedelta
 
 import pytest
+from pg_scratch import scratch_postgres
 from sqlalchemy import event, func, select
 
 from candor.bench_analytics import export_to_null, generate
+from routing import workload
+from routing.models import Escalation
 from touchpoints import analytics, rollups
-from touchpoints.models import AgentClaim, Touchpoint
+from touchpoints.models import Touchpoint
 from touchpoints.scorer import pending
 
 pytestmark = [pytest.mark.unit, pytest.mark.slow, pytest.mark.postgres]
@@ -19,23 +21,11 @@ N = 70_001
 
 @pytest.fixture(scope="module")
 def big_url():
-    import psycopg
-
     from candor.db import get_engine
-    from candor.migrate import upgrade
 
-    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=5)
-    name = f"candor_scale_{secrets.token_hex(4)}"
-    admin.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
-        upgrade(url)
+    with scratch_postgres("candor_scale") as url:
         generate(get_engine(url), N, seed=7, now=datetime(2026, 11, 30), days=90)
         yield url
-    finally:
-        get_engine(url).dispose()
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.close()
 
 
 def test_every_read_over_70k_conversations(big_url):
@@ -61,10 +51,10 @@ def test_every_read_over_70k_conversations(big_url):
                 select(func.count()).select_from(Touchpoint).where(Touchpoint.started_at >= month))
             used = sum(row["used"] for row in analytics.article_performance(session))
             assert used > N   # more than one answer per conversation on average
-            agents = analytics.agent_workload(session)
+            agents = workload.agent_workload(session)
             assert sum(a["escalations_handled"] for a in agents) == session.scalar(
-                select(func.count()).select_from(AgentClaim)) > 15_000
-            assert analytics.agent_workload(session, month) and analytics.article_performance(session, month)
+                select(func.count()).select_from(Escalation)) > 15_000
+            assert workload.agent_workload(session, month) and analytics.article_performance(session, month)
             assert len(analytics.touchpoint_page(session, month, limit=200)) == 200
             assert export_to_null(session, month) == analytics.summary(session, month)["conversations"]
             assert analytics.summary(session, now - timedelta(hours=30), now - timedelta(hours=2))["conversations"]

@@ -5,7 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from candor.bench_analytics import conversation_rows, generate, median_time, run, versus_floor
+from candor.bench_analytics import conversation_rows, generate, run
+from candor.bench_timing import PeakMemory, median_time, versus_floor
 
 pytestmark = pytest.mark.unit
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.unit
 def test_median_time_and_the_ratio_to_the_floor():
     ticks = iter([0.0, 1.0, 1.0, 4.0, 4.0, 6.0])   # three calls taking 1, 3 and 2 seconds
 
-    import candor.bench_analytics as bench
+    import candor.bench_timing as bench
     real = bench.time.perf_counter
     bench.time.perf_counter = lambda: next(ticks)
     try:
@@ -26,10 +27,15 @@ def test_median_time_and_the_ratio_to_the_floor():
 
 def test_each_conversation_is_schema_true():
     rows = list(conversation_rows(200, random.Random(4), datetime(2026, 1, 1), 30))
-    assert all(4 <= len(r["messages"]) <= 8 and 4 <= len(r["events"]) <= 9 for r in rows)
+    assert all(4 <= len(r["messages"]) <= 9 and 4 <= len(r["events"]) <= 9 for r in rows)
     for r in rows:
         [touchpoint] = r["touchpoints"]
         assert touchpoint["escalated"] == bool(r["agent_claims"]) == bool(r["touchpoint_reasons"])
+        # The escalation row keeps the first reply: the agent's message in the transcript, at that time.
+        assert [e["id"] for e in r["escalations"]] == [c["escalation_id"] for c in r["agent_claims"]]
+        for escalation in r["escalations"]:
+            agent_messages = [m["created_at"] for m in r["messages"] if m["sender"] == "agent"]
+            assert agent_messages == ([escalation["first_reply_at"]] if escalation["first_reply_at"] else [])
         assert sorted(x["reason"] for x in r["touchpoint_reasons"]) == touchpoint["escalation_reasons"]
         assert touchpoint["articles"] == sorted({u["article_id"] for u in r["article_uses"]})
         assert touchpoint["started_at"] <= touchpoint["last_activity_at"]
@@ -52,7 +58,20 @@ def test_a_small_run_reads_what_it_generated(tmp_path):
     assert timings["summary, all time"].rows == 300 == timings["CSV export, all time"].rows
     assert timings["change check (pending)"].rows == 0      # loaded scored: nothing to do
     assert 0 < timings["summary, last 30 days"].rows == timings["CSV export, last 30 days"].rows < 300
-    assert all(t.seconds >= 0 for t in timings.values())
+    assert all(t.seconds >= 0 and t.memory_mb is not None for t in timings.values())
+    assert 20 <= timings["agent workload, all time"].rows <= 25   # of 25 agents, ~75 claims
+    assert timings["touchpoints list, all time, last page (keyset)"].rows == 100   # 300 = 200 + 100
+    assert timings["touchpoints list, all time, page 1000 (keyset)"].rows == 0     # no such page
+
+
+def test_peak_memory_sees_what_a_read_holds():
+    with PeakMemory() as small:
+        sum(range(1000))
+    with PeakMemory() as large:
+        block = bytearray(64 * 2**20)
+        block[::4096] = b"x" * len(block[::4096])   # touch every page, so it is resident
+        del block
+    assert small.over_start_mb < 16 and large.over_start_mb >= 60
 
 
 def test_conversations_per_second():

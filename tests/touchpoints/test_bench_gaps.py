@@ -29,7 +29,7 @@ def test_the_bench_stores_placed_questions_and_times_a_real_pass(tmp_path):
         read = gap_reads.read_gaps(session)
         assert [g["size"] for g in read] == sorted((g["size"] for g in read), reverse=True)
         assert read[0]["size"] > read[-1]["size"] and all(1 <= len(g["questions"]) <= 10 for g in read)
-    timings = {name: (seconds, rows) for name, seconds, rows in bench_gaps.run(url, 600, NOW, seed=3, repeats=1)}
+    timings = {t.read: (t.seconds, t.rows) for t in bench_gaps.run(url, 600, NOW, seed=3, repeats=1)}
     [placed_now] = [rows for name, (_, rows) in timings.items() if name.startswith("job pass")]
     assert placed_now == gap_store.BATCH
     assert all(seconds >= 0 for seconds, _ in timings.values())

@@ -7,6 +7,7 @@ from itertools import count
 
 import numpy as np
 import pytest
+from pg_scratch import scratch_postgres
 
 from candor.db import session_scope
 from candor.migrate import upgrade
@@ -29,23 +30,8 @@ def url(request, tmp_path):
         upgrade(url)
         yield url
         return
-    import secrets
-
-    import psycopg
-
-    from candor.db import get_engine
-
-    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=5)
-    name = f"candor_gaps_{secrets.token_hex(4)}"
-    admin.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
-        upgrade(url)
+    with scratch_postgres("candor_gaps") as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.close()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from analytics_reference import agent_workload, article_stats, seed, summary
 
+from routing import workload
 from touchpoints import analytics, rollups
 from touchpoints.journey import load_journey
 from touchpoints.models import Touchpoint
@@ -46,9 +47,10 @@ def test_rollups_match_the_direct_figures(db):
         assert analytics.summary(db, since, until) == summary(db, since, until), (since, until)
         expected = article_stats(db, since, until)
         assert _articles(analytics.article_performance(db, since, until), set(expected)) == expected
-    # Agent workload: claims from the window's start on (the old path filtered transitions by time).
+    # Agent workload, from the escalation rows: claims from the window's start on (the old path
+    # filtered transitions by time and read the replies from the transcript).
     for since in (START, START + timedelta(days=1, hours=7)):
-        mine = [row for row in analytics.agent_workload(db, since) if row["agent"] in agents]
+        mine = [row for row in workload.agent_workload(db, since) if row["agent"] in agents]
         assert mine == [row for row in agent_workload(db, since) if row["agent"] in agents]
         assert mine and any(row["median_first_response_s"] for row in mine)
     # A full rebuild gives the same rollups as the incremental upkeep.

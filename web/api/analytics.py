@@ -7,8 +7,6 @@ before the request, so a page opened right after a conversation shows it."""
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -23,10 +21,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from candor.db import session_scope, utc_text, utcnow
+from routing import workload
 from routing.config import PolicyConfig
 from routing.models import Escalation
 from routing.staff import User
-from touchpoints import analytics
+from touchpoints import analytics, export
 from touchpoints.models import AgentClaim, Event, Message, Touchpoint, TouchpointDirty
 from web.api.staff import require
 from web.knowledge import settle_gaps
@@ -130,13 +129,6 @@ class TeamSla(BaseModel):
     met_rate: float | None
 
 
-def _seconds(session: Session, later: Any, earlier: Any) -> Any:
-    """later − earlier in seconds, in SQL (SQLite has no interval type)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * 86400
-    return func.extract("epoch", later - earlier)
-
-
 def _target(targets: dict[int, int]) -> Any:
     return case(*((Escalation.priority == p, minutes * 60) for p, minutes in targets.items()),
                 else_=max(targets.values()) * 60)
@@ -150,7 +142,7 @@ def sla_by_team(session: Session, policy: PolicyConfig, since: datetime, until: 
     replied = (select(AgentClaim.escalation_id, func.min(AgentClaim.first_reply_at).label("at"))
                .group_by(AgentClaim.escalation_id).subquery())
     target = _target(policy.first_response_minutes)
-    waited = _seconds(session, func.coalesce(replied.c.at, now), Escalation.created_at)
+    waited = workload.seconds_between(session, func.coalesce(replied.c.at, now), Escalation.created_at)
     first = (select(Escalation.team, func.count(), func.sum(case((replied.c.at.is_not(None) & (waited <= target), 1),
                                                                   else_=0)))
              .outerjoin(replied, replied.c.escalation_id == Escalation.id)
@@ -161,7 +153,7 @@ def sla_by_team(session: Session, policy: PolicyConfig, since: datetime, until: 
         agent.conversation_id == customer.conversation_id, agent.sender == "agent",
         agent.created_at > customer.created_at).scalar_subquery())
     target = _target(policy.next_response_minutes)
-    waited = _seconds(session, func.coalesce(reply_at, now), customer.created_at)
+    waited = workload.seconds_between(session, func.coalesce(reply_at, now), customer.created_at)
     held = (AgentClaim.conversation_id == customer.conversation_id) & (AgentClaim.claimed_at <= customer.created_at) & (
         AgentClaim.closed_at.is_(None) | (customer.created_at < AgentClaim.closed_at))
     following = (select(Escalation.team, func.count(), func.sum(case((reply_at.is_not(None) & (waited <= target), 1),
@@ -295,7 +287,7 @@ async def summary(request: Request, user: Analyst, since: Since = None, until: U
                 **analytics.summary(session, since, until),
                 "articles": analytics.article_performance(session, since, until),
                 "content_gaps": analytics.content_gaps(session, since, until) if gaps else [],
-                "agents": analytics.agent_workload(session, since, until),
+                "agents": workload.agent_workload(session, since, until),
                 "csat": {"agents": analytics.csat_by_agent(session, since, until),
                          # the team of the escalation; routing sits above touchpoints, so it is named here
                          "teams": analytics.csat_by(session, Escalation.team, Escalation.conversation_id,
@@ -307,25 +299,17 @@ async def summary(request: Request, user: Analyst, since: Since = None, until: U
     return await run_in_threadpool(build)
 
 
-def csv_lines(since: datetime | None, until: datetime | None) -> Iterator[str]:
-    """The export, a chunk of rows at a time, read through one streaming query."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(analytics.EXPORT_COLUMNS)
+def csv_lines(since: datetime | None, until: datetime | None) -> Iterator[bytes]:
+    """The export through one session held while the response streams (COPY on PostgreSQL)."""
     with session_scope() as session:
-        for n, row in enumerate(analytics.export_rows(session, since, until), start=1):
-            writer.writerow(row)
-            if n % 1000 == 0:
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
-    yield out.getvalue()
+        yield from export.csv_chunks(session, since, until)
 
 
 @router.get("/api/analytics/export.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}, "description": "One row per conversation"}})
 def export_csv(request: Request, user: Analyst, since: Since = None, until: Until = None) -> StreamingResponse:
-    """One row per conversation started in the window; lists are joined with ';'. Streamed."""
+    """One row per conversation started in the window; lists are joined with ';'. Streamed in
+    constant memory, whatever the window."""
     since, until = _window(since, until)
     with session_scope() as session:
         _settle(request, session)

@@ -14,7 +14,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from candor.db import session_scope, utcnow
 from conversations.turn import public_message
-from routing import assignment, queue
+from routing import assignment, queue, workload
 from routing.lifecycle import EscalationStatus
 from routing.models import Escalation, EscalationNote, FollowUp
 from routing.staff import User, public_name
@@ -167,6 +167,7 @@ def agent_message(escalation_id: RowId, body: CustomerMessage, user: Agent) -> C
         text = canned.fill_customer_name(body.text, canned.customer_name(session, escalation.conversation_id))
         message = conversations.append(session, escalation.conversation_id, "agent", text,
                                        {"agent": user.username, "agent_name": public_name(user)})
+        workload.replied(session, escalation.id, message.created_at)   # same transaction as the reply
         return ChatMessage.model_validate(public_message(message))
 
 
