@@ -126,16 +126,22 @@ def endpoint_counts(session: Session, now: datetime, endpoint_id: int) -> dict[s
 
 
 def health(session: Session, now: datetime) -> dict[str, Any]:
-    """Counts for /healthz: late or failed deliveries are a warning, never an outage of the chat."""
+    """Counts for /healthz: late, held or failed deliveries are a warning, never an outage of the chat."""
     counts = QUEUE.counts(session, now, OVERDUE)
-    result: dict[str, Any] = {"ok": True, **counts}
+    held = QUEUE.counts(session, now, OVERDUE, WebhookDelivery.endpoint_id.in_(
+        select(WebhookEndpoint.id).where(~WebhookEndpoint.enabled)))
+    # Held ones grow old by an admin's choice; only the others are late.
+    counts["overdue"] -= held["overdue"]
+    result: dict[str, Any] = {"ok": True, **counts, "held": held["queued"]}
     problems = []
     if counts["failed"]:
         problems.append(f"{counts['failed']} webhook deliveries failed for good; an admin can see and resend "
                         "them on the webhooks page")
+    if held["queued"]:
+        problems.append(f"{held['queued']} webhook deliveries held: their endpoint is disabled")
     if counts["overdue"]:
-        problems.append(f"{counts['overdue']} webhook deliveries waiting longer than "
-                        f"{OVERDUE.seconds // 60} minutes; retried with backoff")
+        problems.append(f"{counts['overdue']} webhook deliveries waiting longer than {OVERDUE.seconds // 60} "
+                        "minutes; retried with backoff")
     if problems:
         result.update(ok=False, detail="; ".join(problems))
     return result

@@ -222,6 +222,8 @@ def test_a_disabled_endpoint_holds_its_deliveries_until_enabled(client, receiver
     assert changed.status_code == 200 and changed.json()["enabled"] is False and changed.json()["queued"] == 1
     escalated(client)                                  # nothing queued for a disabled endpoint
     assert deliver(utcnow())["sent"] == 0 and receiver.attempts == []
+    health = client.get("/healthz").json()["components"]["webhooks"]
+    assert health["held"] == 1 and "1 webhook deliveries held: their endpoint is disabled" in health["detail"]
     assert client.patch(f"/api/webhooks/{hook['id']}", headers=admin, json={"enabled": True}).status_code == 200
     assert deliver(utcnow())["sent"] == 1
     assert [e["data"]["conversation_id"] for e in receiver.accepted] == [conversation_id]
@@ -323,3 +325,18 @@ def test_the_web_app_sends_on_its_own(database, receiver, monkeypatch):
         while time.monotonic() < deadline and not arrived():
             time.sleep(0.1)
         assert len(arrived()) == 1
+
+
+def test_a_late_delivery_is_a_health_warning_but_a_held_one_is_not_late(client, receiver):
+    admin = login(client)
+    hook = endpoint(client, receiver, ["escalation.created"], admin)
+    conversation_id, _ = escalated(client)
+    with session_scope() as session:
+        [row] = session.scalars(select(WebhookDelivery).where(WebhookDelivery.conversation_id == conversation_id))
+        row.created_at -= timedelta(minutes=16)
+    late = client.get("/healthz").json()["components"]["webhooks"]
+    assert late["ok"] is False and late["overdue"] == 1
+    assert "1 webhook deliveries waiting longer than 15 minutes" in late["detail"]
+    client.patch(f"/api/webhooks/{hook['id']}", headers=admin, json={"enabled": False})
+    held = client.get("/healthz").json()["components"]["webhooks"]
+    assert (held["overdue"], held["held"]) == (0, 1) and "waiting longer" not in held["detail"]
