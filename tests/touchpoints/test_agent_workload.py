@@ -15,17 +15,6 @@ pytestmark = pytest.mark.unit
 T0 = datetime(2032, 5, 3, 10, 0)   # claims no other test makes
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, database):
-    from candor.db import get_sessionmaker
-
-    url = database if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    session = get_sessionmaker(url)()
-    yield session
-    session.rollback()
-    session.close()
-
-
 def held(session, agent: str, claimed: float, replies: tuple[float, ...] = (), closed: float | None = None
          ) -> Escalation:
     """An escalation claimed by ``agent`` ``claimed`` minutes after T0, replied to and closed then."""

@@ -21,17 +21,6 @@ WINDOWS = [(START, START + timedelta(days=4)),
            (START + timedelta(hours=13), None), (START - timedelta(days=1), START + timedelta(days=2, minutes=1))]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, database):
-    from candor.db import get_sessionmaker
-
-    url = database if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    session = get_sessionmaker(url)()
-    yield session
-    session.rollback()
-    session.close()
-
-
 def _articles(rows: list[dict], ours: set[str]) -> dict[str, list[int]]:
     return {r["article_id"]: [r["used"], r["helpful"], r["unhelpful"], r["escalations_after"]]
             for r in rows if r["article_id"] in ours}
