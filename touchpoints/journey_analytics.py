@@ -69,10 +69,12 @@ def progression(session: Session, base: CTE, end: datetime, within_days: int) ->
     firsts = (select(base.c.key, base.c.stage, base.c.rank, func.min(base.c.started_at).label("first_at"))
               .group_by(base.c.key, base.c.stage, base.c.rank).subquery())
     later = base.alias("later")
-    next_at = (select(func.min(later.c.started_at))
-               .where(later.c.key == firsts.c.key, later.c.rank > firsts.c.rank,
-                      later.c.started_at >= firsts.c.first_at).scalar_subquery())
-    per = select(firsts.c.stage, firsts.c.first_at, next_at.label("next_at")).subquery()
+    # A join on the journey, not a subquery per row: each customer's rows meet only their own.
+    per = (select(firsts.c.stage, firsts.c.first_at, func.min(later.c.started_at).label("next_at"))
+           .select_from(firsts)
+           .outerjoin(later, and_(later.c.key == firsts.c.key, later.c.rank > firsts.c.rank,
+                                  later.c.started_at >= firsts.c.first_at))
+           .group_by(firsts.c.key, firsts.c.stage, firsts.c.first_at)).subquery()
     limit = within_days * DAY_S
     gap = seconds(session, per.c.next_at, per.c.first_at)
     moved = per.c.next_at.is_not(None)
@@ -106,31 +108,29 @@ def _runs(base: CTE) -> Any:
             .where(or_(marked.c.previous.is_(None), marked.c.previous != marked.c.stage)).subquery())
 
 
-def time_in_stage(session: Session, base: CTE) -> list[dict[str, Any]]:
-    """Per stage: runs that ended (the customer's next conversation was at another stage), their
-    average length in days (first conversation of the run to first of the next), and runs still open."""
+def stage_moves(session: Session, base: CTE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Time in stage and stage-to-stage moves, from one pass over the runs.
+
+    Time in stage, per stage: stays that ended (the customer's next conversation was at another
+    stage), their average length in days (first conversation of the stay to the next stage's first),
+    and stays still going. Moves: customers who went from one stage straight to another."""
     runs = _runs(base)
-    ended = runs.c.next_start.is_not(None)
     rows = session.execute(select(
-        runs.c.stage, func.sum(case((ended, 1), else_=0)), func.sum(case((ended, 0), else_=1)),
-        func.avg(case((ended, seconds(session, runs.c.next_start, runs.c.started_at)), else_=None)),
-    ).group_by(runs.c.stage)).tuples()
-    found = {stage: (left, still, avg) for stage, left, still, avg in rows}
-    out = []
-    for stage in STAGES:
-        left, still, avg = found.get(stage, (0, 0, None))
-        out.append({"stage": stage, "moved_on": _int(left), "still_there": _int(still), "average_days": _days(avg)})
-    return out
-
-
-def transitions(session: Session, base: CTE) -> list[dict[str, Any]]:
-    """Customers who went from one stage straight to another (their next conversation's stage)."""
-    runs = _runs(base)
-    rows = session.execute(select(runs.c.stage, runs.c.next_stage, func.count(func.distinct(runs.c.key)))
-                           .where(runs.c.next_stage.is_not(None)).group_by(runs.c.stage, runs.c.next_stage)).tuples()
+        runs.c.stage, runs.c.next_stage, func.count(), func.count(func.distinct(runs.c.key)),
+        func.sum(seconds(session, runs.c.next_start, runs.c.started_at)),
+    ).group_by(runs.c.stage, runs.c.next_stage)).tuples().all()
     rank = {stage: n for n, stage in enumerate(STAGES)}
-    return [{"from": a, "to": b, "customers": int(n)}
-            for a, b, n in sorted(rows, key=lambda r: (rank.get(r[0], 9), rank.get(r[1], 9)))]
+    times = []
+    for stage in STAGES:
+        ended = [(int(n), float(total or 0)) for a, b, n, _, total in rows if a == stage and b is not None]
+        moved = sum(n for n, _ in ended)
+        times.append({"stage": stage, "moved_on": moved,
+                      "still_there": sum(int(n) for a, b, n, _, _ in rows if a == stage and b is None),
+                      "average_days": _days(sum(total for _, total in ended) / moved) if moved else None})
+    moves = [{"from": a, "to": b, "customers": int(people)}
+             for a, b, _, people, _ in sorted(rows, key=lambda r: (rank.get(r[0], 9), rank.get(r[1] or "", 9)))
+             if b is not None]
+    return times, moves
 
 
 def repeat_contacts(session: Session, base: CTE) -> dict[str, Any]:
@@ -163,12 +163,14 @@ def not_a_fit(session: Session, since: datetime, until: datetime | None) -> dict
     every plan, does not fit (the bot's ``fit_recommendation`` event), beside all the others: their
     experience score and satisfaction, customer ratings, and how many of those customers came back."""
     t, c = Touchpoint, Conversation
-    told = exists().where(Event.conversation_id == t.conversation_id, Event.kind == "fit_recommendation",
-                          Event.data["verdict"].as_string().in_(NOT_FOR_YOU))
+    # The told conversations once, joined: an EXISTS per touchpoint would read every fit event again.
+    told_ids = (select(Event.conversation_id).where(Event.kind == "fit_recommendation",
+                                                    Event.data["verdict"].as_string().in_(NOT_FOR_YOU))
+                .group_by(Event.conversation_id).subquery())
     window = [t.started_at >= since] + ([t.started_at < until] if until is not None else [])
-    # Grouped through a subquery: PostgreSQL cannot match an EXISTS with bound values to its GROUP BY copy.
-    rows_q = select(told.label("told"), t.experience_score, t.satisfaction, t.satisfaction_predicted
-                    ).where(*window).subquery()
+    rows_q = (select(told_ids.c.conversation_id.is_not(None).label("told"), t.experience_score, t.satisfaction,
+                     t.satisfaction_predicted)
+              .outerjoin(told_ids, told_ids.c.conversation_id == t.conversation_id).where(*window).subquery())
     rated = rows_q.c.satisfaction_predicted.is_(False)
     rows = session.execute(select(
         rows_q.c.told, func.count(), func.avg(rows_q.c.experience_score), func.avg(rows_q.c.satisfaction),
@@ -189,7 +191,8 @@ def not_a_fit(session: Session, since: datetime, until: datetime | None) -> dict
     people = session.execute(select(func.count(func.distinct(key)),
                                     func.count(func.distinct(case((came_back, key), else_=None))))
                              .select_from(t).join(c, c.id == t.conversation_id)
-                             .where(*window, told, or_(c.customer_id.is_not(None), c.visitor_id.is_not(None)))
+                             .join(told_ids, told_ids.c.conversation_id == t.conversation_id)
+                             .where(*window, or_(c.customer_id.is_not(None), c.visitor_id.is_not(None)))
                              ).one()
     return {"told": {**figures(True), "customers": int(people[0]), "came_back": int(people[1])},
             "others": figures(False)}
@@ -201,9 +204,10 @@ def figures(session: Session, since: datetime, until: datetime | None, now: date
     base = _base(since, until)
     end = min(until, now) if until is not None else now
     customers = session.scalar(select(func.count(func.distinct(base.c.key))))
+    times, moves = stage_moves(session, base)
     return {"customers": int(customers or 0), "within_days": within_days,
             "progression": progression(session, base, end, within_days),
-            "time_in_stage": time_in_stage(session, base), "transitions": transitions(session, base),
+            "time_in_stage": times, "transitions": moves,
             "repeat_contacts": repeat_contacts(session, base), "not_a_fit": not_a_fit(session, since, until)}
 
 
