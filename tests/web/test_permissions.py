@@ -200,7 +200,9 @@ class World:
     def user(self, role: str, teams: list[str]) -> str:
         name = f"perm-{role}-{uuid.uuid4().hex[:10]}"
         with session_scope() as session:
-            staff.add_user(session, name, PASSWORD, role, teams)
+            # The most a seat holds: the matrix claims a fresh escalation for many of its cases and
+            # never resolves them, and a claim over capacity is a 409 (tested on its own elsewhere).
+            staff.add_user(session, name, PASSWORD, role, teams, staff.MAX_CAPACITY)
         return name
 
     def account(self) -> int:
