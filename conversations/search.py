@@ -31,8 +31,10 @@ from touchpoints.status import ConversationStatus
 MAX_WORDS = 10
 _WORD = re.compile(r"[^\W_]+")
 _SQLITE_SNIPPET_TOKENS = 24
+_FRAGMENTS = " … "
 _PG_HEADLINE = (f"StartSel={START}, StopSel={STOP}, MaxWords=24, MinWords=10, ShortWord=2, "
-                f'MaxFragments=2, FragmentDelimiter=" … "')
+                f'MaxFragments=2, FragmentDelimiter="{_FRAGMENTS}"')
+_PLACEHOLDERS = ("[email]", "[phone number]", "[card number]")   # what touchpoints.redaction writes
 
 
 class BadSearch(ValueError):
@@ -170,8 +172,22 @@ def _snippets(session: Session, sqlite: bool, terms: list[str],
                      f":options) FROM {TABLE} WHERE conversation_id = ANY(:ids)")
         for cid, fragment in session.execute(query, {"match": _match_text(terms, False), "options": _PG_HEADLINE,
                                                      "ids": list(docs)}).tuples():
-            marked[str(cid)] = str(fragment)
+            marked[str(cid)] = _close_placeholders(str(fragment))
     return {cid: unmark(marked.get(cid, "")) for cid in docs}
+
+
+def _close_placeholders(headline: str) -> str:
+    """ts_headline ends a fragment at its last word, so "… sent to [email]" comes back as "[email":
+    a fragment ending inside a redaction placeholder gets the placeholder's end back."""
+    parts = headline.split(_FRAGMENTS)
+    for n, part in enumerate(parts):
+        start = part.rfind("[")
+        tail = part[start:].replace(START, "").replace(STOP, "") if start >= 0 else ""
+        for placeholder in _PLACEHOLDERS:
+            if len(tail) > 1 and tail != placeholder and placeholder.startswith(tail):
+                parts[n] = part + placeholder[len(tail):]
+                break
+    return _FRAGMENTS.join(parts)
 
 
 def unmark(fragment: str) -> tuple[str, list[tuple[int, int]]]:

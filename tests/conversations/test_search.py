@@ -152,6 +152,17 @@ def test_a_filter_it_cannot_use_is_refused_with_words(url, filters, says):
         find(url, "refund", **filters)
 
 
+@pytest.mark.parametrize(("headline", "shown"), [
+    ("I sent it to [email", "I sent it to [email]"),
+    ("call [phone … then [\x02card\x03", "call [phone number] … then [\x02card\x03 number]"),
+    ("left as typed: [ and [x", "left as typed: [ and [x"),
+    ("whole [email] already", "whole [email] already"),
+])
+def test_a_headline_cut_inside_a_placeholder_gets_its_end_back(headline, shown):
+    """PostgreSQL's ts_headline ends a fragment at its last word, leaving "[email" of "[email]"."""
+    assert search._close_placeholders(headline) == shown
+
+
 @pytest.mark.parametrize("query", ["", "  !!! ", "___"])
 def test_a_query_without_words_is_refused(url, query):
     with pytest.raises(search.BadSearch, match="at least one word"):
@@ -247,3 +258,48 @@ def test_started_filter_uses_the_conversation_start(url):
     cid = make(url, tag, started=T0 + timedelta(hours=5))
     assert ids(find(url, tag, since=T0, until=T0 + timedelta(hours=6))) == [cid]
     assert find(url, tag, since=T0 + timedelta(hours=6)) == []
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.integration])])
+def empty_url(request, tmp_path):
+    """A database of its own, not migrated yet."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'backfill.db'}"
+        return
+    import psycopg
+
+    from candor.db import get_engine
+
+    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=5)
+    name = f"candor_backfill_{secrets.token_hex(4)}"
+    admin.execute(f"CREATE DATABASE {name}")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.close()
+
+
+def test_migration_0015_indexes_the_transcripts_already_stored(empty_url):
+    from alembic import command
+
+    from candor.db import get_engine
+    from candor.migrate import alembic_config, upgrade
+
+    command.upgrade(alembic_config(empty_url), "0014")
+    with get_engine(empty_url).begin() as connection:   # rows as 0014 left them: no index yet
+        connection.execute(text("INSERT INTO conversations (id, token_hash, status, attributes, created_at, "
+                                "updated_at) VALUES ('old-1', 'x', 'closed', '{}', :t, :t)"), {"t": T0})
+        connection.execute(text("INSERT INTO messages (conversation_id, seq, sender, text, payload, created_at) "
+                                "VALUES ('old-1', :seq, 'agent', :said, '{}', :t)"),
+                           [{"seq": 1, "said": "Your refund is on its way", "t": T0},
+                            {"seq": 2, "said": "I sent it to jo.bloggs@example.com", "t": T0}])
+    upgrade(empty_url)
+    [hit] = find(empty_url, "refunds")
+    assert hit.conversation_id == "old-1" and "[email]" in hit.snippet
+    assert find(empty_url, "bloggs") == []
+    with session_scope(empty_url) as session:   # and live writes carry on from there
+        conversations.append(session, "old-1", "customer", "thanks, the voucher arrived")
+    assert ids(find(empty_url, "refund voucher")) == ["old-1"]
