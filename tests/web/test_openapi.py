@@ -28,6 +28,7 @@ NOT_JSON = {
     "GET /api/conversations/{conversation_id}/events": "text/event-stream",
     "GET /api/escalations/events": "text/event-stream",
     "GET /api/analytics/export.csv": "text/csv",
+    "GET /api/analytics/journey.csv": "text/csv",
 }
 
 
