@@ -92,6 +92,21 @@ def test_an_unknown_name_never_reaches_the_customer_raw():
     assert all("{customer_name}" not in m["text"] for m in shown)
 
 
+@pytest.mark.parametrize(("text", "unknown", "known"), [
+    ("Hi {customer_name}, thanks for waiting.", "Hi, thanks for waiting.", "Hi Dana, thanks for waiting."),
+    ("Thank you, {customer_name}.", "Thank you.", "Thank you, Dana."),
+    ("{customer_name}, we found it.", "We found it.", "Dana, we found it."),
+    ("Sorry. {customer_name}, we fixed it.", "Sorry. We fixed it.", "Sorry. Dana, we fixed it."),
+    ("Hello\n{customer_name}, all done.", "Hello\nAll done.", "Hello\nDana, all done."),
+    ("Dear {customer_name},\nthanks", "Dear customer,\nthanks", "Dear Dana,\nthanks"),
+    ("No placeholder here.", "No placeholder here.", "No placeholder here."),
+])
+def test_the_name_is_filled_or_left_out_with_its_comma(text, unknown, known):
+    from web.api.canned import fill_customer_name
+
+    assert (fill_customer_name(text, None), fill_customer_name(text, "Dana")) == (unknown, known)
+
+
 @pytest.mark.parametrize("name", ["{customer_name}", "Dana\nEvil", "<b>Dana</b>", "x" * 81])
 def test_a_name_that_cannot_go_in_a_reply_is_refused_in_words(name):
     desk = Desk()

@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/canned-responses", tags=["agent"])
 NAME_KEYS = ("first_name", "name", "full_name", "customer_name")
 PLACEHOLDER = "{customer_name}"
 _UNSAFE_NAME = re.compile(r"[{}<>\x00-\x1f\x7f]")
-_AT_START = re.compile(r"(^|[.!?]\s+)\{customer_name\},?\s*(\w?)")
+_AT_START = re.compile(r"(^|[.!?]\s+)\{customer_name\},?[ \t]*(\w?)", re.MULTILINE)
 _DEAR = re.compile(r"\b(Dear)\s+\{customer_name\}")
 _INSIDE = re.compile(r",?[ \t]*\{customer_name\}")
 

@@ -83,7 +83,7 @@ const ConsoleWords = (() => {
     if (!text.includes("{customer_name}")) return text;
     if (name) return text.split("{customer_name}").join(name);
     return text.replace(/\b(Dear)\s+\{customer_name\}/g, "$1 customer")
-      .replace(/(^|[.!?]\s+)\{customer_name\},?\s*([\p{L}\p{N}_]?)/gu, (_, lead, next) => lead + next.toUpperCase())
+      .replace(/(^|[.!?]\s+)\{customer_name\},?[ \t]*([\p{L}\p{N}_]?)/gmu, (_, lead, next) => lead + next.toUpperCase())
       .replace(/,?[ \t]*\{customer_name\}/g, "");
   }
 
