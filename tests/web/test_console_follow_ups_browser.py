@@ -204,6 +204,7 @@ def test_follow_up_mail_states_reply_box_and_history(desk, inbox, page):
     assert box_left > page.locator("#detail .transcript").bounding_box()["x"] + 300   # beside, not below
     page.get_by_role("button", name="Claim").click()
     expect(page.locator("#detail .title")).to_contain_text("claimed")
+    expect(page.locator("#mine-count")).to_have_text("(1 of 1)")            # how near the limit the agent is
     page.get_by_label("Canned response", exact=True).select_option(label=f"Waiting {team}")
     expect(page.get_by_label("Reply to the customer")).to_have_value("Hi Dana, thanks for waiting less than a minute.")
     assert serious_axe(page) == []
@@ -236,6 +237,7 @@ def test_admins_see_failed_mail_send_it_again_and_close_a_follow_up(desk, inbox,
     [mail_id] = [m["id"] for m in left["mails"]]
 
     sign_in(page, url, admin)
+    expect(page.locator("#mine-count")).to_have_text("(0)")                 # an admin holds no seat: no limit
     problem = page.locator("#outbox li").filter(has_text=refused)
     expect(problem).to_contain_text(f"Acknowledgement to {refused} Failed: the server refused the address: 550")
     assert serious_axe(page) == []

@@ -8,6 +8,7 @@ const ConsoleHandover = (() => {
   const PRESENCE_WORDS = { online: "Online", away: "Away", offline: "Offline" };
 
   // The header's status menu; it shows what the queue sees (away when the console went quiet).
+  // Resolves with the agent's own seat (presence, capacity, load), or null for an admin without one.
   async function presence(me) {
     const select = document.getElementById("presence");
     const line = document.getElementById("presence-state");
@@ -18,7 +19,7 @@ const ConsoleHandover = (() => {
     };
     const agents = await api("/api/agents").catch(() => []);
     const mine = agents.find((a) => a.username === me.username);
-    if (!mine) { select.closest(".presence").hidden = true; return; }   // admins without a seat
+    if (!mine) { select.closest(".presence").hidden = true; return null; }   // admins without a seat
     show(mine);
     select.addEventListener("change", async () => {
       try {
@@ -27,6 +28,7 @@ const ConsoleHandover = (() => {
         line.textContent = error.message;
       }
     });
+    return mine;   // the seat: its capacity is how many conversations the agent may hold
   }
 
   // Fills the transfer dialog's choices: the teams agents work in and the agents, with their load.

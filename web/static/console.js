@@ -12,6 +12,7 @@
   const NEAR_BOTTOM_PX = 40;   // "at the newest message" allows for a few pixels of rounding
   let me = null;
   let openId = null;
+  let capacity = null;         // how many conversations this agent may hold (null: an admin, no limit)
   let openFollowUp = null;     // the follow-up shown instead of an escalation, if any
   let mailPoll = null;
   let detail = null;           // the open escalation as last read
@@ -45,7 +46,8 @@
     document.getElementById("queued").replaceChildren(...queued.map(queueItem));
     document.getElementById("mine").replaceChildren(...mine.map(queueItem));
     document.getElementById("queued-count").textContent = `(${queued.length})`;
-    document.getElementById("mine-count").textContent = `(${mine.length})`;
+    // "2 of 3": a claim beyond the agent's capacity is refused, so the count says how near it is.
+    document.getElementById("mine-count").textContent = capacity ? `(${mine.length} of ${capacity})` : `(${mine.length})`;
     document.getElementById("follow-up-list").replaceChildren(...(open.length
       ? open.map((f) => ConsoleFollowUps.listItem(f, openFollowUpView, openFollowUp))
       : [el("li", { class: "empty", text: "None waiting" })]));
@@ -345,7 +347,10 @@
     document.addEventListener("keydown", shortcuts);
     trapFocus(document.getElementById("resolve-dialog"));
     trapFocus(document.getElementById("transfer-dialog"));
-    ConsoleHandover.presence(me).catch(() => {});
+    ConsoleHandover.presence(me).then((seat) => {
+      capacity = seat && seat.capacity;
+      return refreshQueues();
+    }).catch(() => {});
     canned = await api("/api/canned-responses");
     await refreshQueues();
     follow();
