@@ -16,6 +16,7 @@ const ConsoleFollowUps = (() => {
       el("strong", { text: `${W.mailKind(m.kind)}: ` }), el("span", { text: W.mailState(m) })));
   }
 
+  // A follow-up's line in the list, with what its e-mails need from a person.
   function listItem(followUp, open, openId) {
     const trouble = W.mailTrouble(followUp.mails);
     return el("li", { class: `item${followUp.id === openId ? " open" : ""}` },
@@ -40,7 +41,6 @@ const ConsoleFollowUps = (() => {
         : ""));
   }
 
-  // Builds the follow-up view in ``root``; ``changed`` is awaited after each change so the page re-reads.
   // A canned response starts the e-mail: the name the customer left (else none, never raw) and how
   // long they waited are filled in; anything else in braces is selected for the agent to type over.
   function cannedChoice(root, canned, box) {
@@ -58,6 +58,7 @@ const ConsoleFollowUps = (() => {
     });
   }
 
+  // Builds the follow-up view in ``root``; ``changed`` is awaited after each change so the page re-reads.
   function build(root, id, { showError, changed, openEscalation, canned }) {
     root.replaceChildren(document.getElementById("follow-up-template").content.cloneNode(true));
     shown = null;
