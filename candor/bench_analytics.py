@@ -93,6 +93,8 @@ def conversation_rows(n: int, rng: random.Random, start: datetime, days: int) ->
             claimed = t + timedelta(seconds=rng.randint(10, 900))
             reply = claimed + timedelta(seconds=rng.randint(5, 300)) if rng.random() < 0.9 else None
             closed = claimed + timedelta(seconds=rng.randint(60, 3600)) if rng.random() < 0.8 else None
+            if reply and closed and closed < reply:   # an agent replies while holding it, not after the close
+                closed = reply + timedelta(seconds=30)
             agent, escalation_id = rng.choice(agents), next(escalation_ids)
             claims.append({"conversation_id": cid, "escalation_id": escalation_id, "agent": agent,
                            "claimed_at": claimed, "first_reply_at": reply, "closed_at": closed,

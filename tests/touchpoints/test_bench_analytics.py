@@ -36,6 +36,8 @@ def test_each_conversation_is_schema_true():
         for escalation in r["escalations"]:
             agent_messages = [m["created_at"] for m in r["messages"] if m["sender"] == "agent"]
             assert agent_messages == ([escalation["first_reply_at"]] if escalation["first_reply_at"] else [])
+            if escalation["first_reply_at"] and escalation["closed_at"]:   # replies come while it is held
+                assert escalation["claimed_at"] <= escalation["first_reply_at"] <= escalation["closed_at"]
         assert sorted(x["reason"] for x in r["touchpoint_reasons"]) == touchpoint["escalation_reasons"]
         assert touchpoint["articles"] == sorted({u["article_id"] for u in r["article_uses"]})
         assert touchpoint["started_at"] <= touchpoint["last_activity_at"]
