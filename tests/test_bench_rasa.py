@@ -40,14 +40,14 @@ def test_accuracy_and_macro_f1_by_hand():
 
 
 def test_variants_change_only_a_copy():
-    no_ted = variant_config(BASE, "without TEDPolicy")
+    no_ted = variant_config(BASE, "no TEDPolicy")
     assert [p["name"] for p in no_ted["policies"]] == ["RulePolicy"]
     assert [p["name"] for p in BASE["policies"]] == ["RulePolicy", "TEDPolicy"]
-    assert variant_config(BASE, "without TED, DIET 40 epochs")["pipeline"][-1]["epochs"] == 40
+    assert variant_config(BASE, "no TED + DIET 40 epochs")["pipeline"][-1]["epochs"] == 40
     assert BASE["pipeline"][-1]["epochs"] == 80
-    no_char = variant_config(BASE, "without TED, DIET 40, no char n-grams")["pipeline"]
+    no_char = variant_config(BASE, "no TED + DIET 40 + no char n-grams")["pipeline"]
     assert [p.get("analyzer") for p in no_char if p["name"] == "CountVectorsFeaturizer"] == [None]
-    logistic = variant_config(BASE, "without TED, logistic regression for DIET")["pipeline"]
+    logistic = variant_config(BASE, "no TED + logistic regression for DIET")["pipeline"]
     assert logistic[-1]["name"] == "LogisticRegressionClassifier"
     assert variant_config(BASE, "current") == BASE
     assert list(VARIANTS)[0] == "current"

@@ -156,8 +156,13 @@ def bench_rasa(
     variants: Annotated[str | None, typer.Option(
         help="Comma-separated variant names (default: all); the first is the baseline.")] = None,
     keep: Annotated[Path | None, typer.Option(help="Keep the trained models and logs in this folder.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the rows to this file.")] = None,
 ) -> None:
     """Rasa's pipeline part by part: training time, CPU per turn and the NLU quality each buys."""
+    import json
+    from dataclasses import asdict
+
+    from rich.console import Console
     from rich.table import Table
 
     from candor.bench_rasa import VARIANTS, run_bench
@@ -178,4 +183,7 @@ def bench_rasa(
                       f"{row.policy_cpu_ms:.1f}", f"{(row.nlu_cpu_ms + row.policy_cpu_ms) / first:.2f}x",
                       f"{row.intent_accuracy:.3f}", f"{row.intent_macro_f1:.3f}", f"{row.kb_kept:.3f}",
                       f"{row.person_routed:.3f}", str(row.stories_failed))
-    console.print(table)
+    Console(width=max(console.width, 200)).print(table)  # eleven columns: never folded into a log's 80
+    if json_path:
+        json_path.write_text(json.dumps([asdict(row) for row in rows], indent=2))
+        console.print(f"Wrote {json_path}.")
