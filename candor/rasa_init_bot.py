@@ -41,6 +41,7 @@ def init_model(settings: Settings, echo: Callable[[str], None] = print) -> Path:
     echo("Training a plain `rasa init` bot for comparison (once; cached in var/bench)…")
     with tempfile.TemporaryDirectory(prefix="candor-rasa-init-") as folder:
         project = Path(folder) / "bot"
+        project.mkdir()  # `rasa init --no-prompt` wants an existing, empty folder
         log = settings.var_dir / "logs" / "rasa-init-train.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
