@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from routing_helpers import owners, team_of, waiting
 from sqlalchemy import select
 
 from candor.db import get_sessionmaker, utcnow
@@ -15,34 +16,10 @@ from routing.config import Assignment
 from routing.lifecycle import EscalationStatus, Presence
 from routing.models import Escalation
 from routing.staff import User, add_user
-from touchpoints import conversations
 from touchpoints.models import Conversation, Event
 from touchpoints.status import ConversationStatus
 
 pytestmark = pytest.mark.unit
-
-
-def team_of(session, agents: int, capacity: int = 3, online: bool = True) -> tuple[str, list[User]]:
-    team = f"team-{secrets.token_hex(4)}"
-    users = [add_user(session, f"{team}-agent{n}", "password1", "agent", [team], capacity) for n in range(agents)]
-    for user in users:
-        if online:
-            presence.set_presence(session, user, Presence.ONLINE, utcnow())
-    return team, users
-
-
-def waiting(session, team: str, count: int) -> list[int]:
-    ids = []
-    for _ in range(count):
-        conversation, _ = conversations.create(session)
-        ids.append(queue.enqueue(session, conversation.id, reasons=["explicit_request"], team=team, priority=2,
-                                 sla_minutes=10).id)
-    return ids
-
-
-def owners(session, ids: list[int]) -> dict[int, str | None]:
-    session.expire_all()
-    return dict(session.execute(select(Escalation.id, Escalation.claimed_by).where(Escalation.id.in_(ids))).all())
 
 
 def test_manual_teams_are_never_assigned(session):

@@ -2,40 +2,22 @@
 owners, never over capacity, also with several tabs per agent and an assigner running at once."""
 
 import random
-import secrets
 import threading
 from collections import Counter
 
 import pytest
+from routing_helpers import owners, team_of, waiting
 from sqlalchemy import select
 
 from candor.db import get_sessionmaker, utcnow
-from routing import assignment, presence, queue
+from routing import assignment, queue
 from routing.config import Assignment
-from routing.lifecycle import EscalationStatus, Presence
+from routing.lifecycle import EscalationStatus
 from routing.models import Escalation
 from routing.staff import User, add_user
-from touchpoints import conversations
 from touchpoints.models import Event
 
 pytestmark = pytest.mark.unit
-
-
-def team_of(session, agents: int, capacity: int) -> tuple[str, list[User]]:
-    team = f"claim-{secrets.token_hex(4)}"
-    users = [add_user(session, f"{team}-agent{n}", "password1", "agent", [team], capacity) for n in range(agents)]
-    for user in users:
-        presence.set_presence(session, user, Presence.ONLINE, utcnow())
-    return team, users
-
-
-def waiting(session, team: str, count: int) -> list[int]:
-    ids = []
-    for _ in range(count):
-        conversation, _ = conversations.create(session)
-        ids.append(queue.enqueue(session, conversation.id, reasons=["explicit_request"], team=team, priority=2,
-                                 sla_minutes=10).id)
-    return ids
 
 
 def test_a_claim_at_capacity_is_refused_in_words(session):
@@ -107,7 +89,7 @@ def race(url: str, agents: int = 3, capacity: int = 2, escalations: int = 12, ta
         thread.join()
     assert errors == []
     with make() as session:
-        held = dict(session.execute(select(Escalation.id, Escalation.claimed_by).where(Escalation.id.in_(ids))).all())
+        held = owners(session, ids)
         moves = Counter(session.scalars(select(Event.data["escalation_id"].as_integer()).where(
             Event.kind == "escalation_transition", Event.data["new"].as_string() == "claimed",
             Event.data["escalation_id"].as_integer().in_(ids))))
@@ -160,5 +142,4 @@ def test_a_second_tab_waits_for_the_first_claim_on_postgresql(postgres_url):
         first.close()
         second.close()
     with make() as session:
-        owners = dict(session.execute(select(Escalation.id, Escalation.claimed_by).where(Escalation.id.in_(ids))).all())
-    assert owners == {ids[0]: ana.username, ids[1]: None}
+        assert owners(session, ids) == {ids[0]: ana.username, ids[1]: None}
