@@ -19,19 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(scope="module")
-def base_url(database):
-    from test_live import serving
-
-    from candor.settings import Settings
-    from web.app import create_app
-
-    app = create_app(Settings(rasa_port=9, actions_port=9, rasa_token="t", rate_limit_login="100000/minute",
-                              rate_limit_ip="100000/minute"))
-    with serving(app) as url:
-        yield url
-
-
 def serious(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 

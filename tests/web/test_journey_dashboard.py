@@ -26,19 +26,6 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-def base_url(database):
-    from test_live import serving
-
-    from candor.settings import Settings
-    from web.app import create_app
-
-    app = create_app(Settings(rasa_port=9, actions_port=9, rasa_token="t", rate_limit_login="100000/minute",
-                              rate_limit_ip="100000/minute"))
-    with serving(app) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def analyst():
     name = f"journey-{secrets.token_hex(4)}"
     with session_scope() as session:

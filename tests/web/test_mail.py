@@ -19,6 +19,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from web_helpers import offline_client
 
 from candor.db import session_scope, utcnow
 from conversations import erasure, mail_templates, outbox, smtp
@@ -75,12 +76,7 @@ def address() -> str:
 
 @pytest.fixture(scope="module")
 def client(database):
-    from candor.settings import Settings
-    from web.app import create_app
-
-    app = create_app(Settings(rasa_port=9, actions_port=9, rasa_token="t", rate_limit_ip="100000/minute",
-                              rate_limit_conversation="100000/minute"))
-    with TestClient(app) as test_client:
+    with offline_client(rate_limit_ip="100000/minute", rate_limit_conversation="100000/minute") as test_client:
         yield test_client
 
 

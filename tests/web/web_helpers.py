@@ -2,16 +2,22 @@
 
 import asyncio
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 
-def offline_client(**settings) -> TestClient:
+def offline_app(**settings) -> FastAPI:
     """Port 9 (discard) has no listener here: every turn takes the bot-down path, which stores the
     message, a notice and an escalation without needing a trained model."""
     from candor.settings import Settings
     from web.app import create_app
 
-    return TestClient(create_app(Settings(rasa_port=9, actions_port=9, rasa_token="t", **settings)))
+    return create_app(Settings(rasa_port=9, actions_port=9, rasa_token="t", **settings))
+
+
+def offline_client(**settings) -> TestClient:
+    """offline_app, called in-process."""
+    return TestClient(offline_app(**settings))
 
 
 def start(client: TestClient) -> tuple[str, dict[str, str]]:
@@ -27,3 +33,4 @@ def run_async(coroutine) -> None:
 
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, coroutine).result()
+
