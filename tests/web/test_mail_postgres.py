@@ -1,10 +1,10 @@
 """The outbox on PostgreSQL (migration 0008 applied there for real): concurrent claims of the same
 due mails, from many threads, hand each mail to exactly one sender."""
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from web_helpers import claimed_by_workers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 
@@ -21,16 +21,7 @@ def test_each_due_mail_is_claimed_by_exactly_one_worker(postgres_url):
                for n in range(20)]
     now = utcnow() + timedelta(seconds=1)
 
-    def worker(_: int) -> list[int]:
-        won = []
-        for mail_id in ids:
-            with session_scope(postgres_url) as session:
-                if outbox.claim(session, mail_id, now) is not None:
-                    won.append(mail_id)
-        return won
-
-    with ThreadPoolExecutor(6) as pool:
-        claims = [mail_id for won in pool.map(worker, range(6)) for mail_id in won]
+    claims = claimed_by_workers(postgres_url, ids, lambda session, mail_id: outbox.claim(session, mail_id, now))
     assert sorted(claims) == sorted(ids)       # every mail once, none twice
     with session_scope(postgres_url) as session:
         rows = [session.get_one(OutboundMail, i) for i in ids]

@@ -3,12 +3,12 @@ endpoints that want it, concurrent senders claim each delivery exactly once, era
 or a customer takes what would be sent about them, and the status column refuses values the queue
 does not have."""
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from web_helpers import claimed_by_workers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 
@@ -39,16 +39,8 @@ def test_webhook_queue_on_postgres(postgres_url):
         assert other.id not in {r.endpoint_id for r in rows}
     now = utcnow() + timedelta(seconds=1)
 
-    def worker(_: int) -> list[int]:
-        won = []
-        for row_id in row_ids:
-            with session_scope(postgres_url) as session:
-                if webhooks.QUEUE.claim(session, row_id, now) is not None:
-                    won.append(row_id)
-        return won
-
-    with ThreadPoolExecutor(6) as pool:
-        claims = [row_id for won in pool.map(worker, range(6)) for row_id in won]
+    claims = claimed_by_workers(postgres_url, row_ids,
+                                lambda session, row_id: webhooks.QUEUE.claim(session, row_id, now))
     assert sorted(claims) == sorted(row_ids)           # every delivery once, none twice
     with session_scope(postgres_url) as session:
         assert not set(webhooks.due_ids(session, now + webhooks.LEASE - timedelta(seconds=1), 10_000)) & set(row_ids)

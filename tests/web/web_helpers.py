@@ -34,3 +34,22 @@ def run_async(coroutine) -> None:
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, coroutine).result()
 
+
+def claimed_by_workers(database_url: str, ids: list[int], claim, workers: int = 6) -> list[int]:
+    """Several threads each try to claim every id, one session per attempt, as competing senders do;
+    the ids they won, all together (each exactly once if the claim holds). `claim(session, id)` returns
+    None when the row was not free."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from candor.db import session_scope
+
+    def worker(_: int) -> list[int]:
+        won = []
+        for row_id in ids:
+            with session_scope(database_url) as session:
+                if claim(session, row_id) is not None:
+                    won.append(row_id)
+        return won
+
+    with ThreadPoolExecutor(workers) as pool:
+        return [row_id for won in pool.map(worker, range(workers)) for row_id in won]
