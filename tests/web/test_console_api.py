@@ -5,9 +5,8 @@ customer's name for canned replies, a claim over capacity, and the customer's ea
 import secrets
 
 import pytest
-from aiosmtpd.controller import Controller
 from test_handover import Desk
-from test_mail import Inbox, free_port, plain
+from test_mail import plain
 
 from candor.db import session_scope, utcnow
 from conversations import smtp
@@ -17,15 +16,6 @@ from touchpoints.journey import load_journey
 from touchpoints.scorer import rescore
 
 pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("database")]
-
-
-@pytest.fixture
-def server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 def customer_with(desk: Desk, **body) -> tuple[int, str, dict[str, str]]:
@@ -40,8 +30,8 @@ def customer_with(desk: Desk, **body) -> tuple[int, str, dict[str, str]]:
     return escalation["id"], conversation_id, headers
 
 
-def test_the_detail_shows_each_follow_up_with_its_mails_state(server):
-    inbox, port = server
+def test_the_detail_shows_each_follow_up_with_its_mails_state(smtp_server):
+    inbox, port = smtp_server
     desk = Desk()
     desk.agent("ana")
     escalation_id, conversation_id, customer = desk.waiting()

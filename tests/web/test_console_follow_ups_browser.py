@@ -14,10 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 from sqlalchemy import update
-from test_mail import PASSWORD, Inbox, free_port, plain
+from test_mail import PASSWORD, free_port, plain
 
 from candor.db import session_scope, utcnow
 from conversations import smtp
@@ -46,15 +45,6 @@ def desk(database):
     app.state.chat.router.config.default_team = team
     with serving(app) as url:
         yield url, team
-
-
-@pytest.fixture
-def inbox():
-    found = Inbox()
-    controller = Controller(found, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield found, controller.port
-    controller.stop()
 
 
 @pytest.fixture
@@ -98,9 +88,9 @@ def queued(client: httpx.Client, **body) -> tuple[str, dict[str, str]]:
     return created["id"], headers
 
 
-def test_follow_up_mail_states_reply_box_and_history(desk, inbox, page):
+def test_follow_up_mail_states_reply_box_and_history(desk, smtp_server, page):
     url, team = desk
-    messages, port = inbox
+    messages, port = smtp_server
     agent = f"{team}-ana"
     customer_id = f"c-{secrets.token_hex(4)}"
     article_id = f"bill-{secrets.token_hex(3)}"
@@ -223,7 +213,7 @@ def test_follow_up_mail_states_reply_box_and_history(desk, inbox, page):
     assert page.dialogs == []
 
 
-def test_admins_see_failed_mail_send_it_again_and_close_a_follow_up(desk, inbox, page):
+def test_admins_see_failed_mail_send_it_again_and_close_a_follow_up(desk, smtp_server, page):
     url, team = desk
     admin = f"{team}-root{secrets.token_hex(2)}"
     refused = f"nobody.{secrets.token_hex(3)}@example.com"
@@ -233,7 +223,7 @@ def test_admins_see_failed_mail_send_it_again_and_close_a_follow_up(desk, inbox,
         conversation, headers = queued(client)
         left = client.post(f"/api/conversations/{conversation}/follow-up", headers=headers,
                            json={"email": refused}).json()
-    smtp.deliver_due(plain(inbox[1]), utcnow(), limit=100_000)          # 550: failed for good
+    smtp.deliver_due(plain(smtp_server[1]), utcnow(), limit=100_000)          # 550: failed for good
     [mail_id] = [m["id"] for m in left["mails"]]
 
     sign_in(page, url, admin)

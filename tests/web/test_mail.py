@@ -57,15 +57,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
-
-
 def plain(port: int) -> smtp.SmtpConfig:
     return smtp.SmtpConfig("127.0.0.1", port, "help@candor.test", "none")
 
@@ -111,8 +102,8 @@ def parts(message) -> tuple[str, str]:
     return (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content())
 
 
-def test_a_follow_up_is_acknowledged_by_mail_to_the_address_left(client, server):
-    inbox, port = server
+def test_a_follow_up_is_acknowledged_by_mail_to_the_address_left(client, smtp_server):
+    inbox, port = smtp_server
     conversation_id, headers = queued_customer(client)
     to = address()
     left = client.post(f"/api/conversations/{conversation_id}/follow-up", headers=headers,
@@ -133,8 +124,8 @@ def test_a_follow_up_is_acknowledged_by_mail_to_the_address_left(client, server)
     assert [m["status"] for m in listed[follow_up_id]["mails"]] == ["sent"]
 
 
-def test_an_address_typed_while_waiting_gets_the_acknowledgement_too(client, server):
-    inbox, port = server
+def test_an_address_typed_while_waiting_gets_the_acknowledgement_too(client, smtp_server):
+    inbox, port = smtp_server
     conversation_id, headers = queued_customer(client)
     to = address()
     client.post(f"/api/conversations/{conversation_id}/messages", json={"text": f"mail me at {to}"}, headers=headers)
@@ -175,10 +166,10 @@ def test_server_down_keeps_every_mail_and_sends_each_once_when_it_is_back(client
     assert {(r.status, r.last_error) for r in mails_of(conversation_id)} == {("sent", None)}
 
 
-def test_two_workers_sending_at_once_deliver_each_mail_exactly_once(client, server):
+def test_two_workers_sending_at_once_deliver_each_mail_exactly_once(client, smtp_server):
     from concurrent.futures import ThreadPoolExecutor
 
-    inbox, port = server
+    inbox, port = smtp_server
     conversation_id, headers = queued_customer(client)
     with session_scope() as session:
         ids = [outbox.enqueue(session, address(), "s", "t", "<p>t</p>", "transcript", conversation_id).id
@@ -193,8 +184,8 @@ def test_two_workers_sending_at_once_deliver_each_mail_exactly_once(client, serv
         r.to_address for r in rows)
 
 
-def test_a_refused_address_fails_visibly_and_an_admin_can_resend(client, server):
-    inbox, port = server
+def test_a_refused_address_fails_visibly_and_an_admin_can_resend(client, smtp_server):
+    inbox, port = smtp_server
     conversation_id, headers = queued_customer(client)
     client.post(f"/api/conversations/{conversation_id}/email-transcript", headers=headers,
                 json={"email": "nobody@example.com"})
@@ -214,8 +205,8 @@ def test_a_refused_address_fails_visibly_and_an_admin_can_resend(client, server)
     assert client.post("/api/outbox/2000000000/retry", headers=admin).status_code == 404
 
 
-def test_an_agent_reply_is_mailed_escaped_and_kept_in_the_transcript(client, server):
-    inbox, port = server
+def test_an_agent_reply_is_mailed_escaped_and_kept_in_the_transcript(client, smtp_server):
+    inbox, port = smtp_server
     conversation_id, headers = queued_customer(client)
     to = address()
     follow_up_id = client.post(f"/api/conversations/{conversation_id}/follow-up", headers=headers,
@@ -238,8 +229,8 @@ def test_an_agent_reply_is_mailed_escaped_and_kept_in_the_transcript(client, ser
     assert client.post(f"/api/follow-ups/{follow_up_id}/reply", headers=agent, json={"text": " "}).status_code == 422
 
 
-def test_the_transcript_mail_is_the_masked_conversation_and_is_capped(client, server):
-    inbox, port = server
+def test_the_transcript_mail_is_the_masked_conversation_and_is_capped(client, smtp_server):
+    inbox, port = smtp_server
     conversation_id, headers = queued_customer(client, "my card is 4111 1111 1111 1111, charged twice")
     to = address()
     bad = client.post(f"/api/conversations/{conversation_id}/email-transcript", headers=headers,
@@ -275,12 +266,12 @@ def test_mail_is_held_visibly_without_an_smtp_host(client):
     assert {m.status for m in mails_of(conversation_id)} == {"queued"}
 
 
-def test_the_web_app_sends_on_its_own(database, server, monkeypatch):
+def test_the_web_app_sends_on_its_own(database, smtp_server, monkeypatch):
     from candor.settings import Settings
     from web.api import mail
     from web.app import create_app
 
-    inbox, port = server
+    inbox, port = smtp_server
     monkeypatch.setattr(mail, "SEND_EVERY_S", 0.2)
     settings = Settings(rasa_port=9, actions_port=9, rasa_token="t", smtp_host="127.0.0.1", smtp_port=port,
                         smtp_from="help@candor.test", smtp_tls="none")
