@@ -8,8 +8,7 @@
   const ROLE_WORDS = { agent: "Agent", editor: "Editor", admin: "Admin" };
   let me = null;
   let accounts = [];
-  let editing = null;   // the account the dialog changes
-  let back = null;      // where focus returns when the dialog closes
+  let openEdit = null;  // opens the change dialog on an account (Staff.editDialog)
 
   const teamsOf = (text) => text.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean);
 
@@ -72,9 +71,7 @@
     }
   }
 
-  function openEdit(account, from) {
-    editing = account;
-    back = from;
+  function fill(account) {
     $("#edit-title").textContent = `Change ${account.username}`;
     $("#edit-display").value = account.display_name || "";
     $("#edit-role").value = account.role;
@@ -82,14 +79,9 @@
     $("#edit-capacity").value = String(account.capacity);
     $("#edit-disabled").checked = account.disabled;
     $("#edit-password").value = "";
-    Staff.showError($("#edit-error"), null);
-    $("#edit-dialog").showModal();
   }
 
-  async function save(event) {
-    event.preventDefault();
-    const dialog = $("#edit-dialog");
-    if (event.submitter && event.submitter.value === "cancel") { dialog.close(); return; }
+  async function send(account) {
     const change = {
       display_name: $("#edit-display").value.trim() || null,
       role: $("#edit-role").value,
@@ -97,31 +89,19 @@
       capacity: Number($("#edit-capacity").value),
       disabled: $("#edit-disabled").checked,
     };
-    try {
-      await api(`/api/admin/staff/${editing.id}`, { method: "PATCH", body: JSON.stringify(change) });
-      const password = $("#edit-password").value;
-      if (password) {
-        await api(`/api/admin/staff/${editing.id}/password`, { method: "POST", body: JSON.stringify({ password }) });
-      }
-      await load();
-      dialog.close();
-    } catch (error) {
-      Staff.showError($("#edit-error"), error);
+    await api(`/api/admin/staff/${account.id}`, { method: "PATCH", body: JSON.stringify(change) });
+    const password = $("#edit-password").value;
+    if (password) {
+      await api(`/api/admin/staff/${account.id}/password`, { method: "POST", body: JSON.stringify({ password }) });
     }
   }
 
   async function main() {
     me = await signIn(["admin"]);
     $("#add-staff").addEventListener("submit", add);
-    $("#edit-form").addEventListener("submit", save);
-    const dialog = $("#edit-dialog");
-    Staff.trapFocus(dialog);
-    dialog.addEventListener("close", () => {
-      // A row is rebuilt after a save: focus goes to the same account's button in the new table.
-      const again = editing && [...document.querySelectorAll("#accounts button")]
-        .find((b) => b.getAttribute("aria-label") === `Change ${editing.username}`);
-      (again || back || $("#accounts-title")).focus();
-    });
+    openEdit = Staff.editDialog({ dialog: $("#edit-dialog"), form: $("#edit-form"), error: $("#edit-error"),
+      table: $("#accounts"), title: $("#accounts-title"), label: (account) => `Change ${account.username}`,
+      fill, send, reload: load });
     await load();
     return me;
   }

@@ -62,9 +62,42 @@ const Staff = (() => {
     });
   }
 
+  // A dialog that changes one row of a table. open(item, from) fills it (fill) and shows it. Saving
+  // sends it (send may return the item as it now is, or throw to keep the dialog open with its error),
+  // reloads the page's data and closes; "cancel" just closes. On closing, focus goes to the same
+  // item's button in the rebuilt table (the one named label(item)), else back where it came from.
+  function editDialog({ dialog, form, error, table, title, label, fill, send, reload }) {
+    let editing = null;   // the item the dialog changes
+    let back = null;      // where focus returns when the dialog closes
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (event.submitter && event.submitter.value === "cancel") { dialog.close(); return; }
+      try {
+        editing = (await send(editing)) || editing;
+        await reload();
+        dialog.close();
+      } catch (failure) {
+        showError(error, failure);
+      }
+    });
+    trapFocus(dialog);
+    dialog.addEventListener("close", () => {
+      const again = editing && [...table.querySelectorAll("button")]
+        .find((b) => b.getAttribute("aria-label") === label(editing));
+      (again || back || title).focus();
+    });
+    return function open(item, from) {
+      editing = item;
+      back = from;
+      fill(item);
+      showError(error, null);
+      dialog.showModal();
+    };
+  }
+
   function minutesSince(iso) {
     return Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000));
   }
 
-  return { api, signIn, el, minutesSince, showError, trapFocus };
+  return { api, signIn, el, editDialog, minutesSince, showError, trapFocus };
 })();

@@ -13,8 +13,7 @@
   };
   let endpoints = [];
   let shown = null;     // the endpoint whose deliveries are listed
-  let editing = null;   // the endpoint the dialog changes
-  let back = null;      // where focus returns when the dialog closes
+  let openEdit = null;  // opens the change dialog on an endpoint (Staff.editDialog)
 
   const when = (iso) => (iso ? iso.replace("T", " ").slice(0, 16) : "");
 
@@ -27,6 +26,14 @@
     }
   }
   const chosenEvents = (fieldset) => [...fieldset.querySelectorAll("input:checked")].map((b) => b.value);
+
+  // What the add form ("new") and the change dialog ("edit") send; the server checks the rest.
+  function endpointBody(prefix) {
+    const body = { url: $(`#${prefix}-url`).value.trim(), description: $(`#${prefix}-description`).value.trim(),
+      events: chosenEvents($(`#${prefix}-events`)) };
+    if (!body.events.length) throw new Error("Choose at least one event to send.");
+    return body;
+  }
 
   function statusWords(delivery) {
     if (delivery.status === "sent") return `Delivered ${when(delivery.sent_at)}`;
@@ -81,14 +88,8 @@
   async function add(event) {
     event.preventDefault();
     Staff.showError($("#add-error"), null);
-    const body = { url: $("#new-url").value.trim(), description: $("#new-description").value.trim(),
-      events: chosenEvents($("#new-events")) };
-    if (!body.events.length) {
-      Staff.showError($("#add-error"), new Error("Choose at least one event to send."));
-      return;
-    }
     try {
-      const made = await api("/api/webhooks", { method: "POST", body: JSON.stringify(body) });
+      const made = await api("/api/webhooks", { method: "POST", body: JSON.stringify(endpointBody("new")) });
       event.target.reset();
       await load();
       showSecret(made, `Added ${made.url}. Its signing secret:`);
@@ -175,42 +176,23 @@
     }
   }
 
-  function openEdit(endpoint, from) {
-    editing = endpoint;
-    back = from;
+  function fill(endpoint) {
     $("#edit-title").textContent = `Change ${endpoint.url}`;
     $("#edit-url").value = endpoint.url;
     $("#edit-description").value = endpoint.description;
     eventBoxes($("#edit-events"), "edit", endpoint.events);
-    Staff.showError($("#edit-error"), null);
-    $("#edit-dialog").showModal();
   }
 
-  async function save(event) {
-    event.preventDefault();
-    const dialog = $("#edit-dialog");
-    if (event.submitter && event.submitter.value === "cancel") { dialog.close(); return; }
-    const body = { url: $("#edit-url").value.trim(), description: $("#edit-description").value.trim(),
-      events: chosenEvents($("#edit-events")) };
-    if (!body.events.length) {
-      Staff.showError($("#edit-error"), new Error("Choose at least one event to send."));
-      return;
-    }
-    try {
-      await api(`/api/webhooks/${editing.id}`, { method: "PATCH", body: JSON.stringify(body) });
-      editing = { ...editing, url: body.url };   // focus returns to the row under its new address
-      await load();
-      dialog.close();
-    } catch (error) {
-      Staff.showError($("#edit-error"), error);
-    }
+  async function send(endpoint) {
+    const body = endpointBody("edit");
+    await api(`/api/webhooks/${endpoint.id}`, { method: "PATCH", body: JSON.stringify(body) });
+    return { ...endpoint, url: body.url };   // focus returns to the row under its new address
   }
 
   async function main() {
     await signIn(["admin"]);
     eventBoxes($("#new-events"), "new", []);
     $("#add-endpoint").addEventListener("submit", add);
-    $("#edit-form").addEventListener("submit", save);
     $("#log-status").addEventListener("change", loadLog);
     $("#log-refresh").addEventListener("click", () => load());
     $("#secret-copy").addEventListener("click", async () => {
@@ -221,12 +203,9 @@
       $("#secret-panel").hidden = true;
       $("#endpoints-title").focus();
     });
-    Staff.trapFocus($("#edit-dialog"));
-    $("#edit-dialog").addEventListener("close", () => {
-      const again = editing && [...document.querySelectorAll("#endpoints button")]
-        .find((b) => b.getAttribute("aria-label") === `Change ${editing.url}`);
-      (again || back || $("#endpoints-title")).focus();
-    });
+    openEdit = Staff.editDialog({ dialog: $("#edit-dialog"), form: $("#edit-form"), error: $("#edit-error"),
+      table: $("#endpoints"), title: $("#endpoints-title"), label: (endpoint) => `Change ${endpoint.url}`,
+      fill, send, reload: load });
     await load();
   }
 
