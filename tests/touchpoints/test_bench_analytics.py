@@ -1,6 +1,7 @@
 """`candor bench analytics`: its arithmetic, and that the data it writes is what the reads expect."""
 
 import random
+import time
 from datetime import datetime
 
 import pytest
@@ -74,6 +75,17 @@ def test_peak_memory_sees_what_a_read_holds():
         block[::4096] = b"x" * len(block[::4096])   # touch every page, so it is resident
         del block
     assert small.over_start_mb < 16 and large.over_start_mb >= 60
+
+
+def test_peak_memory_samples_where_the_kernel_peak_cannot_be_reset(monkeypatch):
+    import candor.bench_timing as bench_timing
+    monkeypatch.setattr(bench_timing, "_reset_peak", lambda: False)
+    with PeakMemory() as large:
+        block = bytearray(64 * 2**20)
+        block[::4096] = b"x" * len(block[::4096])
+        time.sleep(0.05)   # held long enough for the sampling thread to see it
+        del block
+    assert large.over_start_mb >= 60
 
 
 def test_conversations_per_second():
