@@ -9,8 +9,9 @@ BASE = {
     "pipeline": [{"name": "WhitespaceTokenizer"}, {"name": "LexicalSyntacticFeaturizer"},
                  {"name": "CountVectorsFeaturizer"},
                  {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
-                 {"name": "DIETClassifier", "epochs": 80}],
-    "policies": [{"name": "RulePolicy"}, {"name": "TEDPolicy", "epochs": 40}],
+                 {"name": "DIETClassifier", "epochs": 80, "number_of_transformer_layers": 1,
+                  "transformer_size": 128}],
+    "policies": [{"name": "RulePolicy"}],
 }
 
 
@@ -40,14 +41,17 @@ def test_accuracy_and_macro_f1_by_hand():
 
 
 def test_variants_change_only_a_copy():
-    no_ted = variant_config(BASE, "no TEDPolicy")
-    assert [p["name"] for p in no_ted["policies"]] == ["RulePolicy"]
-    assert [p["name"] for p in BASE["policies"]] == ["RulePolicy", "TEDPolicy"]
-    assert variant_config(BASE, "no TED + DIET 40 epochs")["pipeline"][-1]["epochs"] == 40
+    with_ted = variant_config(BASE, "with TEDPolicy (40 epochs)")
+    assert [p["name"] for p in with_ted["policies"]] == ["RulePolicy", "TEDPolicy"]
+    assert [p["name"] for p in BASE["policies"]] == ["RulePolicy"]
+    assert variant_config(BASE, "DIET 40 epochs")["pipeline"][-1]["epochs"] == 40
     assert BASE["pipeline"][-1]["epochs"] == 80
-    no_char = variant_config(BASE, "no TED + DIET 40 + no char n-grams")["pipeline"]
+    default_size = variant_config(BASE, "DIET at Rasa's default size (2 layers of 256)")["pipeline"][-1]
+    assert (default_size["number_of_transformer_layers"], default_size["transformer_size"]) == (2, 256)
+    assert BASE["pipeline"][-1]["transformer_size"] == 128
+    no_char = variant_config(BASE, "no char n-grams")["pipeline"]
     assert [p.get("analyzer") for p in no_char if p["name"] == "CountVectorsFeaturizer"] == [None]
-    logistic = variant_config(BASE, "no TED + logistic regression for DIET")["pipeline"]
+    logistic = variant_config(BASE, "logistic regression for DIET")["pipeline"]
     assert logistic[-1]["name"] == "LogisticRegressionClassifier"
     assert variant_config(BASE, "current") == BASE
     assert list(VARIANTS)[0] == "current"
