@@ -14,6 +14,7 @@ from actions.common import (
     QUEUED_BUTTONS,
     SALES_OPENING,
     OffLoop,
+    article_reply,
     connecting_text,
     conversation_context,
     handoff_of,
@@ -21,12 +22,13 @@ from actions.common import (
     offer_decision,
     offer_text,
     previous_question,
+    suggestion_buttons,
     wait_minutes,
 )
 from actions.feedback import RATING_BUTTONS
 from actions.services import Services, default_services, record_event
-from conversations.reply import BotDecision, BotReply, Source
-from knowledge.search import Hit, SearchResult
+from conversations.reply import BotDecision
+from knowledge.search import SearchResult
 from routing.policy import Decision, Turn
 from touchpoints.sentiment import sentiment
 
@@ -47,6 +49,7 @@ SMALLTALK = {
     "bot_challenge": ["utter_iamabot"],
 }
 ENDINGS = {"goodbye", "deny"}  # a goodbye, or "no" to "anything else?"
+SUGGESTIONS_OPENING = "I'm not sure which of our articles answers that; these are the closest."
 FIT_INVITE = "If you're choosing a plan, I can check which one fits what you need. "
 
 
@@ -93,7 +96,7 @@ class ActionAnswerFromKb(OffLoop, Action):
             return []
         best = result.best if result.sure else None  # the article search is sure of, if any
         # The source is cited once, by the widget's source line (sources), never in the text too.
-        article = _article_reply(best) if best is not None else BotReply()
+        article = article_reply(best)
         confidence = round(result.confidence, 4)
         if decision.action == "answer" and best is not None:
             # A personalization rule may ask for the fit check with any answer (its reason travels along).
@@ -118,14 +121,19 @@ class ActionAnswerFromKb(OffLoop, Action):
             )
         else:
             wait = wait_minutes(services.router, decision)
-            opening = next((OPENINGS[r] for r in decision.reasons if r in OPENINGS),
-                           _topic_opening(decision) or "I'm not sure I have a good answer to that.")
+            # Unsure but not lost: the best articles to choose from, before the person and "ask again".
+            choices = suggestion_buttons(result.hits, decision.suggestions) if best is None else []
+            opening = next((OPENINGS[r] for r in decision.reasons if r in OPENINGS), _topic_opening(decision))
+            if choices:  # "outside what I can help with" would contradict the articles shown
+                opening = " ".join(o for o in (opening if "out_of_scope" not in decision.reasons else None,
+                                               SUGGESTIONS_OPENING) if o)
+            opening = opening or "I'm not sure I have a good answer to that."
             offer = offer_text(opening, decision, wait, now, "you can ask me another way")
             # A sure answer is still given; the offer comes with it rather than instead of it.
             answer = f"{best.passage}\n\n" if best is not None else ""
             dispatcher.utter_message(
                 text=answer + offer,
-                buttons=OFFER_BUTTONS,
+                buttons=choices + OFFER_BUTTONS,
                 json_message=article.decided(offer_decision(decision, confidence)),
             )
         _record(tracker.sender_id, text, result, decision, rephrased)
@@ -154,14 +162,6 @@ class ActionAnswerFromKb(OffLoop, Action):
                 price = doc.criteria.get("monthly_price")
                 return float(price) if price is not None else None
         return None
-
-
-def _article_reply(hit: Hit) -> BotReply:
-    """The article an answer quotes: its source, and its structured transparency for the widget."""
-    details = dict(hit.details)
-    if hit.shortened:
-        details["shortened"] = True  # the widget's source line reads "Read the whole article"
-    return BotReply(sources=[Source(article_id=hit.article_id, title=hit.title, url=hit.url)], details=details)
 
 
 def _escalation_lead(decision: Decision) -> str:

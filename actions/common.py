@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from conversations.reply import BotDecision, BotReply, Handoff
+from conversations.reply import BotDecision, BotReply, Handoff, Source
+from knowledge.search import Hit
 from routing.hours import describe_opening
 from routing.policy import Decision, JourneyFacts, Router
 
@@ -28,6 +30,9 @@ OFFER_BUTTONS = [
 ]
 # While queued the customer may change their mind; the web app withdraws the escalation.
 QUEUED_BUTTONS = [{"title": "Keep chatting with the bot", "payload": "/keep_bot"}]
+CHOOSE_INTENT = "choose_article"
+ENTITY = "article_id"
+PAYLOAD = re.compile(r'^/choose_article\{"article_id": "([^"]+)"\}$')
 SALES_OPENING = "It's a big decision, and a person from our sales team is happy to talk it through."
 
 
@@ -164,3 +169,21 @@ def offer_decision(decision: Decision, confidence: float | None = None) -> BotDe
     """An offer of a person: the handoff it would make travels with it, so accepting it hands
     the same case to the same team."""
     return BotDecision(action="offer", confidence=confidence, **handoff_of(decision).model_dump())
+
+
+def article_reply(hit: Hit | None) -> BotReply:
+    """The article an answer quotes: its source, and its structured transparency for the widget."""
+    if hit is None:
+        return BotReply()
+    details = dict(hit.details)
+    if hit.shortened:
+        details["shortened"] = True  # the widget's source line reads "Read the whole article"
+    return BotReply(sources=[Source(article_id=hit.article_id, title=hit.title, url=hit.url)], details=details)
+
+
+def suggestion_buttons(hits: list[Hit], suggested: tuple[str, ...]) -> list[dict[str, str]]:
+    """One button per suggested article, titled as the article is; the payload names the article
+    (Rasa reads `/intent{"entity": "value"}` without the NLU)."""
+    titles = {hit.article_id: hit.title for hit in hits}
+    return [{"title": titles[article_id], "payload": f'/{CHOOSE_INTENT}{{"{ENTITY}": "{article_id}"}}'}
+            for article_id in suggested if article_id in titles]

@@ -6,6 +6,7 @@ where customers meet it: the NLU intent, the rules and stories, the answer actio
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 import yaml
 
-from candor.evaluation import Outcome, Question
+from candor.evaluation import Outcome, Question, choose
 from candor.ports import free_port
 from candor.settings import Settings, get_settings
 from touchpoints.status import ConversationStatus
@@ -49,7 +50,7 @@ def outcome_from_reply(question: Question, reply: dict[str, Any], seconds: float
     # Replies meaning the bot did not take the turn at all: errors, not escalations.
     if any(m.get("text") in (BOT_DOWN_NOTICE, BOT_ERROR_APOLOGY) for m in messages):
         raise BotFailure("the bot failed to answer (apology or bot-down notice)")
-    cited = next((m["sources"][0]["article_id"] for m in messages if m.get("sources")), None)
+    cited = cited_in(reply)
     offers_person = any(b.get("payload") == HUMAN_PAYLOAD for m in messages for b in m.get("buttons") or [])
     # Offered a person *instead of* an answer; an answer with an offer beside it is still an answer.
     escalated = reply.get("status") == ConversationStatus.QUEUED or (offers_person and cited is None)
@@ -58,7 +59,20 @@ def outcome_from_reply(question: Question, reply: dict[str, Any], seconds: float
     text = " / ".join(m.get("text") or "" for m in messages)
     explain = {**seen, "conversation": conversation, "status": reply.get("status"),
                "reply": text if len(text) <= REPLY_CHARS else text[:REPLY_CHARS - 1] + "…"}
-    return Outcome(question, cited, escalated, ranked, seconds, explain)
+    return Outcome(question, cited, escalated, ranked, seconds, explain, suggestions_in(messages))
+
+
+def suggestions_in(messages: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The articles a reply offers to choose from, by their buttons' payloads."""
+    from actions.common import PAYLOAD
+
+    return tuple(m.group(1) for message in messages for b in message.get("buttons") or []
+                 if (m := PAYLOAD.match(str(b.get("payload", "")))))
+
+
+def cited_in(reply: dict[str, Any]) -> str | None:
+    return next((m["sources"][0]["article_id"] for m in reply.get("messages", [])
+                 if m.get("sender") == "bot" and m.get("sources")), None)
 
 
 def what_the_bot_saw(timeline: list[dict[str, Any]]) -> dict[str, Any]:
@@ -139,7 +153,16 @@ async def _ask(client: httpx.AsyncClient, question: Question, staff: dict[str, s
                         headers=customer)
     seconds = time.perf_counter() - started
     timeline = await _timeline(client, created["id"], staff, lock or asyncio.Lock()) if staff else None
-    return outcome_from_reply(question, reply.json(), seconds, timeline, created["id"])
+    outcome = outcome_from_reply(question, reply.json(), seconds, timeline, created["id"])
+    choice = choose(question, outcome.suggested)
+    if choice is None:
+        return outcome
+    # The customer clicks the suggestion that answers what they asked, as the widget sends it.
+    button = next(b for m in reply.json().get("messages", []) for b in m.get("buttons") or []
+                  if f'"{choice}"' in str(b.get("payload", "")))
+    chosen = await _post(client, f"/api/conversations/{created['id']}/messages", json={"text": button["payload"]},
+                         headers=customer)
+    return dataclasses.replace(outcome, after_choice=cited_in(chosen.json()))
 
 
 async def _timeline(client: httpx.AsyncClient, conversation: str, staff: dict[str, str],

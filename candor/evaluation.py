@@ -42,11 +42,19 @@ class Outcome:
     ranked: list[str]                # search ranking when known, else [answered_with] or []
     seconds: float
     explain: dict[str, Any] = field(default_factory=dict)  # what the bot saw, for --explain
+    suggested: tuple[str, ...] = ()  # articles offered to choose from ("Is it one of these?")
+    after_choice: str | None = None  # the article answered once the customer chose a suggestion
 
     @property
     def right_answer(self) -> bool:
         q = self.question
         return self.answered_with in q.expected and (not self.escalated or q.escalate)
+
+    @property
+    def right_after_choice(self) -> bool:
+        """No answer at first, the right one after choosing among the suggestions (one click more)."""
+        q = self.question
+        return not self.right_answer and not q.escalate and self.after_choice in q.expected
 
     @property
     def wrong_answer(self) -> bool:
@@ -142,10 +150,19 @@ def run(
         normalized = getattr(result, "normalized", None)  # the query as searched, after spelling fixes
         if normalized and normalized != question.text:
             explain["searched_as"] = normalized
+        suggested = decision.suggestions if decision.action == "offer" and answered_with is None else ()
         outcomes.append(Outcome(question, answered_with, escalated, [h.article_id for h in result.hits],
-                                elapsed, explain))
+                                elapsed, explain, suggested, choose(question, suggested)))
         progress()
     return outcomes
+
+
+def choose(question: Question, suggested: tuple[str, ...]) -> str | None:
+    """The suggestion a customer who knows what they asked would click: the one that answers it;
+    none when a person is what they need or no suggestion fits ("Talk to a person" instead)."""
+    if question.escalate:
+        return None
+    return next((article for article in suggested if article in question.expected), None)
 
 
 def calibration_data(search: KnowledgeSearch, questions: list[Question]) -> tuple[np.ndarray, np.ndarray]:
@@ -211,6 +228,10 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float | int]:
         "escalation_recall": share(should_escalate, lambda o: o.escalated),
         "escalation_precision": share(escalated, lambda o: o.question.escalate),
         "wrong_answer_rate": share(outcomes, lambda o: o.wrong_answer),
+        # With the suggestions: the right article at once or after one click on "Is it one of these?".
+        "suggested_rate": share(outcomes, lambda o: bool(o.suggested)),
+        "answer_accuracy_with_choice": share(answerable, lambda o: o.right_answer or o.right_after_choice),
+        "false_escalation_with_choice": share(answer_expected, lambda o: o.escalated and not o.right_after_choice),
         "p50_ms": round(float(np.percentile(latencies_ms, 50)), 2),
         "p95_ms": round(float(np.percentile(latencies_ms, 95)), 2),
     }

@@ -51,7 +51,8 @@ def curve(search: KnowledgeSearch, questions: list[Question], thresholds: tuple[
     for threshold in thresholds:
         outcome = metrics(run(_Decided(results, search.calibration, threshold), router, questions))
         rows.append({"threshold": threshold, **{k: outcome[k] for k in (
-            "answer_accuracy", "wrong_answer_rate", "false_escalation_rate", "escalation_recall")}})
+            "answer_accuracy", "wrong_answer_rate", "false_escalation_rate", "escalation_recall",
+            "answer_accuracy_with_choice", "false_escalation_with_choice")}})
     return rows
 
 
@@ -97,12 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.questions.name} against {args.kb.name}"
           + (f", typos (seed {args.perturb})" if args.perturb is not None else "")
           + f"; shipped threshold {calibration.threshold}")
-    print("| threshold | answer acc. | wrong answers | false escal. | escal. recall |")
-    print("|---|---|---|---|---|")
+    print("| threshold | answer acc. | wrong answers | false escal. | escal. recall "
+          "| answer acc. within one choice | false escal. after choosing |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         mark = " (shipped)" if abs(r["threshold"] - calibration.threshold) < 1e-9 else ""
         print(f"| {r['threshold']:.2f}{mark} | {r['answer_accuracy']:.3f} | {r['wrong_answer_rate']:.3f} | "
-              f"{r['false_escalation_rate']:.3f} | {r['escalation_recall']:.3f} |")
+              f"{r['false_escalation_rate']:.3f} | {r['escalation_recall']:.3f} | "
+              f"{r['answer_accuracy_with_choice']:.3f} | {r['false_escalation_with_choice']:.3f} |")
     print(f"wrong answers ≤ {MAX_WRONG:.0%}: " + (
         f"from threshold {safe['threshold']:.2f}, answer accuracy {safe['answer_accuracy']:.3f}" if safe
         else "at no threshold in the sweep"))

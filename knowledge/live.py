@@ -12,7 +12,7 @@ from sqlalchemy import select
 from candor.db import session_scope
 from knowledge.embedder import Embedder, EmbeddingCache
 from knowledge.models import Article
-from knowledge.search import Doc, KnowledgeSearch, SearchResult, doc_from_fields
+from knowledge.search import Doc, Hit, KnowledgeSearch, SearchResult, doc_from_fields
 from knowledge.store import ArticleStore, snapshot
 
 if TYPE_CHECKING:
@@ -62,6 +62,10 @@ class LiveKnowledge:
     def search(self, query: str, k: int = 5) -> SearchResult:
         self.refresh()
         return self.search_index.search(query, k)
+
+    def article_hit(self, article_id: str, question: str) -> Hit | None:
+        self.refresh()
+        return self.search_index.article_hit(article_id, question)
 
     def docs(self, kind: str | None = None) -> list[Doc]:
         self.refresh()

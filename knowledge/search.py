@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.calibration import Calibration
+from knowledge.calibration import TOP_SIMILARITY, Calibration
 from knowledge.chunking import chunk
 from knowledge.compose import (
     Answer,
@@ -79,6 +79,11 @@ class SearchResult:
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
+
+    @property
+    def top_similarity(self) -> float:
+        """Cosine similarity of the query to the closest unit of any article (0 when none)."""
+        return self.features[TOP_SIMILARITY] if self.features else 0.0
 
     @property
     def sure(self) -> bool:
@@ -232,6 +237,25 @@ class KnowledgeSearch:
         decision = "answer" if self.calibration.answers(scored.features, confidence) else "unsure"
         return SearchResult(query, hits, confidence, decision, features=scored.features.tolist(),
                             normalized=normalized, vector=vector)
+
+    def article_hit(self, article_id: str, question: str) -> Hit | None:
+        """One article as the answer to ``question``, composed as search would (the passage the
+        question matched, a yes/no verdict): the customer chose it from the bot's suggestions.
+        None when it is no longer published."""
+        normalized = self.normalize(question) if question.strip() else ""
+        with self._lock:
+            entry = self._entries.get(article_id)
+            if entry is None:
+                return None
+            title = entry.doc.title
+        vector = self.embedder.encode_query(normalized or title)
+        with self._lock:
+            if article_id not in self._entries:
+                return None
+            hit = self._hit(article_id, 0.0, vector)
+            if normalized and is_yes_no_question(normalized):
+                hit = self._with_verdict(hit, normalized, vector)
+        return hit
 
     def _hit(self, article_id: str, fused: float, vector: np.ndarray) -> Hit:
         """The article with what matched: its opening answer, or the passage asked about."""

@@ -54,6 +54,17 @@ class Customers(BaseModel):
     high_value: HighValue | None = HighValue()
 
 
+class Suggestions(BaseModel):
+    """When search is unsure but not lost, the customer is shown its best articles to choose from
+    ("Is it one of these?"), beside the offer of a person, instead of a person alone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_confidence: float = Field(0.05, ge=0, le=1)  # below either, the articles are noise: none shown
+    min_similarity: float = Field(0.3, ge=0, le=1)    # of the question to the closest article text
+    count: int = Field(3, ge=0, le=5)                # 0 turns suggestions off
+
+
 class RuleWhen(BaseModel):
     """What a personalization rule matches; every condition given must hold."""
 
@@ -145,6 +156,7 @@ class PolicyConfig(BaseModel):
     offer_below_sentiment: float = Field(-0.5, ge=-1, le=1)
     max_failures_in_a_row: int = Field(2, ge=1)
     rephrase_similarity: float = Field(0.8, gt=0, le=1)
+    suggestions: Suggestions = Suggestions()
     customers: Customers = Customers()
     business_hours: BusinessHours = BusinessHours()
     teams: dict[str, str] = {}

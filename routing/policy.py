@@ -52,6 +52,7 @@ class Decision:
     team_open: bool = True
     opens_at: datetime | None = None  # when the team is next in, if it is closed now
     offer_fit_check: bool = False     # a personalization rule asks for "Help me choose a plan" with the answer
+    suggestions: tuple[str, ...] = ()  # articles the customer may choose from when search is unsure
 
 
 class Router:
@@ -115,11 +116,24 @@ class Router:
         kind = turn.search.best.kind if turn.search is not None and turn.search.best else trusted_intent
         if reasons:
             team = self.config.human_topics[topic].team if topic is not None else None
-            return self._escalate("offer", reasons, evidence, turn, topic=kind, team=team)
+            return self._suggest(self._escalate("offer", reasons, evidence, turn, topic=kind, team=team), turn)
         if confident:
             return self.high_value_offer(turn, evidence) or Decision("answer", [], evidence=evidence)
         reason = "low_confidence" if turn.search is not None and trusted_intent != "out_of_scope" else "out_of_scope"
-        return self._escalate("offer", [reason], evidence, turn, topic=kind)
+        return self._suggest(self._escalate("offer", [reason], evidence, turn, topic=kind), turn)
+
+    def _suggest(self, decision: Decision, turn: Turn) -> Decision:
+        """An offer of a person also shows the articles an unsure search ranked first, when it is
+        unsure but not lost; not after two failures in a row (more guessing is what failed)."""
+        rule, search = self.config.suggestions, turn.search
+        if search is None or search.sure or "repeated_failure" in decision.reasons:
+            return decision
+        if search.confidence < rule.min_confidence or search.top_similarity < rule.min_similarity:
+            return decision
+        decision.suggestions = tuple(hit.article_id for hit in search.hits[:rule.count])
+        if decision.suggestions:
+            decision.evidence["suggested"] = list(decision.suggestions)
+        return decision
 
     def human_topic(self, text: str, confident: SearchResult | None) -> str | None:
         """The first configured always-human topic the message or the sure answer is about."""

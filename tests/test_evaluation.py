@@ -6,7 +6,7 @@ import pytest
 
 from candor import eval_report
 from candor.eval_bot import BotFailure, outcome_from_reply, what_the_bot_saw
-from candor.evaluation import Outcome, Question, metrics, misses, parse_question, read_questions
+from candor.evaluation import Outcome, Question, choose, metrics, misses, parse_question, read_questions
 
 pytestmark = pytest.mark.unit
 
@@ -169,3 +169,30 @@ def test_json_has_the_documented_keys_and_every_run_when_several():
     both = eval_report.as_json(runs, "kb.jsonl", "q.jsonl")
     assert [r["mode"] for r in both["runs"]] == ["search", "bot"]
     assert both["runs"][1]["errors"] == 1 and both["runs"][1]["error_kinds"] == {"HTTP 429": 1}
+
+
+def test_suggestions_offered_in_a_reply_are_read_from_its_buttons():
+    payloads = ['/choose_article{"article_id": "router-fee"}', '/choose_article{"article_id": "own-router"}',
+                "/request_human", "/keep_bot"]
+    o = outcome_from_reply(QUESTION, {"status": "bot", "messages": [bot("Closest ones", [], payloads)]}, 0.1)
+    assert (o.answered_with, o.escalated, o.suggested) == (None, True, ("router-fee", "own-router"))
+
+
+def test_the_simulated_customer_chooses_only_the_suggestion_that_answers():
+    assert choose(Question("q", ("b", "x")), ("a", "b", "c")) == "b"
+    assert choose(Question("q", ("z",)), ("a", "b")) is None               # none fits: a person instead
+    assert choose(Question("q", ("a",), escalate=True), ("a", "b")) is None  # wants a person: says so
+
+
+def test_accuracy_within_one_choice_counts_the_right_article_after_a_click():
+    q = Question("q", ("a",))
+    chosen = Outcome(q, None, True, ["b", "a"], 0.01, suggested=("b", "a"), after_choice="a")
+    not_offered = Outcome(q, None, True, ["c"], 0.01, suggested=("c",))
+    direct = Outcome(q, "a", False, ["a"], 0.01)
+    m = metrics([chosen, not_offered, direct])
+    assert m["answer_accuracy"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["answer_accuracy_with_choice"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["false_escalation_rate"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["false_escalation_with_choice"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["suggested_rate"] == pytest.approx(2 / 3, abs=1e-4)
+    assert chosen.right_after_choice and not direct.right_after_choice and not chosen.wrong_answer

@@ -75,7 +75,7 @@ def test_a_covered_question_gets_the_answer_one_citation_and_helpful_buttons(act
 
 
 def test_an_unsure_search_hands_over_to_routing_instead_of_guessing(action, session):
-    turn = tracker("can you recommend a thai restaurant in york", "nlu_fallback", 0.3)
+    turn = tracker("what's the weather like in york tomorrow", "nlu_fallback", 0.3)
     _, messages = run(action, turn)
     [message] = messages
     assert "custom" not in message or not message["custom"].get("sources")

@@ -190,3 +190,48 @@ def test_invalid_policy_file_names_the_key(tmp_path):
     with pytest.raises(PolicyError) as caught:
         load_policy(bad)
     assert "min_intent_confidence" in str(caught.value) and "surprise" in str(caught.value)
+
+
+def ranked(decision: str, confidence: float, similarity: float,
+           ids: tuple[str, ...] = ("a", "b", "c", "d")) -> SearchResult:
+    hits = [Hit(i, i.upper(), "cost", None, 0.5, "passage", "q") for i in ids]
+    # features: fused_max, fused_margin, best_similarity, top_similarity, head_max
+    return SearchResult("q", hits, confidence, decision, features=[0.5, 0.1, similarity, similarity, 0.5])
+
+
+@pytest.mark.parametrize(
+    ("turn", "suggested"),
+    [
+        # Unsure but close: the three best articles, in the search's order.
+        (Turn(ranked("unsure", 0.4, 0.6), "ask_cost", 0.9), ("a", "b", "c")),
+        (Turn(ranked("unsure", 0.4, 0.6, ("a",)), "ask_cost", 0.9), ("a",)),
+        # Sure: answered, nothing to choose.
+        (Turn(ranked("answer", 0.9, 0.8), "ask_cost", 0.9), ()),
+        # Lost: too unsure, or far from every article ("what's the weather like").
+        (Turn(ranked("unsure", 0.02, 0.6), "ask_cost", 0.9), ()),
+        (Turn(ranked("unsure", 0.4, 0.2), None, 0.0), ()),
+        # Upset, or a calm question the NLU took for a complaint: the person and the articles.
+        (Turn(ranked("unsure", 0.4, 0.6), "ask_cost", 0.9, sentiment=-0.8), ("a", "b", "c")),
+        (Turn(ranked("unsure", 0.4, 0.6), "complain", 0.9, text="is the router fee refundable?"), ("a", "b", "c")),
+        # Failed twice: a person is offered, not another round of guessing.
+        (Turn(ranked("unsure", 0.4, 0.6), "ask_cost", 0.9, failures_in_a_row=2), ()),
+        # A complaint or a request for a person goes to a person.
+        (Turn(ranked("unsure", 0.4, 0.6), "request_human", 0.95), ()),
+        (Turn(ranked("unsure", 0.4, 0.6), "complain", 0.9, text="you are useless", sentiment=-0.6), ()),
+    ],
+)
+def test_suggestions_when_search_is_unsure_but_close(turn, suggested):
+    decision = Router().decide(turn)
+    assert decision.suggestions == suggested
+    assert decision.evidence.get("suggested", []) == list(suggested)
+    if suggested:
+        assert decision.action == "offer"
+
+
+def test_suggestions_can_be_turned_off_and_are_validated():
+    config = load_policy()
+    config.suggestions.count = 0
+    assert Router(config).decide(Turn(ranked("unsure", 0.4, 0.6), "ask_cost", 0.9)).suggestions == ()
+    from routing.config import Suggestions
+    with pytest.raises(ValueError, match="less than or equal to 5"):
+        Suggestions(count=9)

@@ -18,6 +18,7 @@ const ConsoleWords = (() => {
     low_confidence: "The bot was not sure of an answer",
     out_of_scope: "Outside what the bot covers",
     smalltalk: "Small talk",
+    chosen_by_customer: "The customer chose this article from the bot's suggestions",
   };
   const INTENTS = {
     request_human: "asking for a person",
@@ -34,6 +35,7 @@ const ConsoleWords = (() => {
     affirm: "saying yes", deny: "saying no", inform: "giving details",
     feedback_helpful: "saying an answer helped", feedback_unhelpful: "saying an answer did not help",
     keep_bot: "choosing to stay with the bot", rate: "rating the help",
+    choose_article: "choosing one of the suggested articles",
   };
 
   // An unknown code still reads as words ("billing_dispute" → "Billing dispute"), never as a code.
@@ -64,6 +66,10 @@ const ConsoleWords = (() => {
     if (item.failures_in_a_row !== undefined) {
       out.push(`${item.failures_in_a_row} messages in a row the bot could not answer` +
         `${item.rephrased ? ", rephrased each time" : ""}.`);
+    }
+    if (Array.isArray(item.suggested) && item.suggested.length) {
+      const n = item.suggested.length;
+      out.push(`The bot showed ${n} article${n === 1 ? "" : "s"} to choose from.`);
     }
     if (item.vip) out.push("A VIP customer.");
     if (item.plan_price !== undefined) out.push(`Considering a plan at ${item.plan_price} a month.`);
