@@ -81,6 +81,10 @@ def miss_block(outcome: Outcome, kinds: list[str]) -> str:
         got = f"answered with {outcome.answered_with} and handed to a person"
     elif outcome.answered_with:
         got = f"answered with {outcome.answered_with}"
+    elif outcome.suggested:
+        chose = (f"; chose {outcome.after_choice}, answered right" if outcome.right_after_choice
+                 else "; none fits: a person")
+        got = f"offered a person and articles to choose from ({', '.join(outcome.suggested)}){chose}"
     elif outcome.escalated:
         got = "handed to a person (queued or offered instead of an answer)"
     else:

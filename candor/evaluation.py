@@ -242,7 +242,9 @@ def misses(outcome: Outcome) -> list[str]:
     q, found = outcome.question, []
     if outcome.wrong_answer:
         found.append("wrong answer")
-    if q.answerable and not q.escalate and outcome.escalated:
+    if outcome.right_after_choice:
+        found.append("answered after one choice")   # right, a click later than a sure answer
+    elif q.answerable and not q.escalate and outcome.escalated:
         found.append("false escalation")
     if q.escalate and not outcome.escalated:
         found.append("missed escalation")

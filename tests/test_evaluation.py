@@ -196,3 +196,4 @@ def test_accuracy_within_one_choice_counts_the_right_article_after_a_click():
     assert m["false_escalation_with_choice"] == pytest.approx(1 / 3, abs=1e-4)
     assert m["suggested_rate"] == pytest.approx(2 / 3, abs=1e-4)
     assert chosen.right_after_choice and not direct.right_after_choice and not chosen.wrong_answer
+    assert misses(chosen) == ["answered after one choice"] and misses(not_offered) == ["false escalation"]
