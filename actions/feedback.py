@@ -27,6 +27,8 @@ class ActionRecordFeedback(OffLoop, Action):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if opens_the_conversation(tracker):
+            return answer_instead(dispatcher, tracker, domain)
         intent, _ = intent_of(tracker)
         helpful = intent == "feedback_helpful"
         record_event(tracker.sender_id, "feedback", helpful=helpful, article_id=_last_article(tracker.sender_id))
@@ -48,6 +50,8 @@ class ActionRecordRating(OffLoop, Action):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if opens_the_conversation(tracker):
+            return answer_instead(dispatcher, tracker, domain)
         # The score of this message only: the slot keeps an earlier rating, which must not count again.
         score = parse_rating(_rating_entity(tracker), tracker.latest_message.get("text") or "")
         if score is None:
@@ -56,6 +60,20 @@ class ActionRecordRating(OffLoop, Action):
         record_event(tracker.sender_id, "rating", score=score, source="chat")
         dispatcher.utter_message(text=f"Thank you for rating us {score} out of 5.")
         return []
+
+
+def opens_the_conversation(tracker: Tracker) -> bool:
+    """A typed first message: there is no answer yet to find helpful or chat to rate, so the NLU's
+    "feedback" or "rating" is a misreading ("when does the 2 gig package come out" is no 2-star
+    rating). A button's payload is always what it says."""
+    typed = not (tracker.latest_message.get("text") or "").startswith("/")
+    return typed and sum(1 for e in tracker.events if e.get("event") == "user") <= 1
+
+
+def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+    from actions.answer import ActionAnswerFromKb  # here: the answer action imports this module's buttons
+
+    return ActionAnswerFromKb().act(dispatcher, tracker, domain)
 
 
 def _rating_entity(tracker: Tracker) -> Any:

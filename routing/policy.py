@@ -84,7 +84,9 @@ class Router:
             evidence["intent"] = turn.intent
             evidence["intent_confidence"] = round(turn.intent_confidence, 4)
         trusted_intent = turn.intent if turn.intent_confidence >= self.config.min_intent_confidence else None
-        informational = wants_information(turn.text)
+        # Read as search read it too: "cn i use…" is a question once text-speak is spelled out.
+        spelled = turn.search.normalized if turn.search is not None and turn.search.normalized else ""
+        informational = wants_information(turn.text) or bool(spelled) and wants_information(spelled)
         reasons: list[str] = []
         if trusted_intent in self.config.always_human_intents:
             complaint = trusted_intent == "complain"

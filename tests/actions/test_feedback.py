@@ -1,6 +1,6 @@
 import pytest
 
-from actions.feedback import parse_rating
+from actions.feedback import ActionRecordFeedback, ActionRecordRating, parse_rating
 
 pytestmark = pytest.mark.unit
 
@@ -63,3 +63,29 @@ def test_a_confirmed_answer_offers_to_end_with_the_rating_prompt(database):
     clicked = _tracker(prompt["buttons"][4]["payload"], "rate", [{"entity": "rating", "value": "5"}])
     assert _run(ActionRecordRating(), clicked)["text"] == "Thank you for rating us 5 out of 5."
     assert [r["score"] for r in _ratings(clicked.sender_id)] == [5]
+
+
+@pytest.mark.parametrize(("action", "text", "intent"), [
+    (ActionRecordRating(), "when does the 2 gig package come out", "rate"),
+    (ActionRecordFeedback(), "recieved an email saying survay needed wat does that mean", "feedback_unhelpful"),
+])
+def test_a_typed_first_message_the_nlu_took_for_feedback_is_answered_as_a_question(monkeypatch, action, text, intent):
+    from actions.answer import ActionAnswerFromKb
+
+    asked = []
+
+    def answer(self, dispatcher, tracker, domain):
+        asked.append(tracker.latest_message["text"])
+        dispatcher.utter_message(text="the knowledge base's answer")
+        return []
+
+    monkeypatch.setattr(ActionAnswerFromKb, "act", answer)
+    assert _run(action, _tracker(text, intent))["text"] == "the knowledge base's answer"
+    assert asked == [text]
+    # Later in a conversation, or sent by a button, it is the feedback it says it is.
+    later = _tracker(text, intent)
+    later.events.insert(0, {"event": "user", "text": "how much is installation?"})
+    _run(action, later)
+    _run(action, _tracker('/rate{"rating": "2"}' if intent == "rate" else "/feedback_unhelpful", intent,
+                          [{"entity": "rating", "value": "2"}] if intent == "rate" else None))
+    assert asked == [text]

@@ -235,3 +235,11 @@ def test_suggestions_can_be_turned_off_and_are_validated():
     from routing.config import Suggestions
     with pytest.raises(ValueError, match="less than or equal to 5"):
         Suggestions(count=9)
+
+
+def test_a_question_in_text_speak_is_read_as_spelled_out_before_it_is_called_a_complaint():
+    search = SearchResult("cn i use my own routr instead of urs", [Hit("own-router", "Own router", "tradeoff", None,
+                                                                           0.9, "passage", "q")],
+                          0.98, "answer", normalized="can i use my own router instead of yours")
+    decision = Router().decide(Turn(search, "complain", 0.6, text=search.query))
+    assert decision.action == "offer" and decision.reasons == ["possible_complaint"]   # answered, a person offered
