@@ -1,5 +1,6 @@
 """`candor bench analytics`: its arithmetic, and that the data it writes is what the reads expect."""
 
+import mmap
 import random
 import time
 from datetime import datetime
@@ -71,20 +72,25 @@ def test_peak_memory_sees_what_a_read_holds():
     with PeakMemory() as small:
         sum(range(1000))
     with PeakMemory() as large:
-        block = bytearray(64 * 2**20)
-        block[::4096] = b"x" * len(block[::4096])   # touch every page, so it is resident
-        del block
+        touch_fresh_pages(64 * 2**20, hold_s=0)
     assert small.over_start_mb < 16 and large.over_start_mb >= 60
+
+
+def touch_fresh_pages(size: int, hold_s: float) -> None:
+    """Pages the process never had: an anonymous map of its own, not malloc, which after a long test
+    session reuses memory freed earlier and still resident (so resident memory would not grow)."""
+    block = mmap.mmap(-1, size)
+    for offset in range(0, size, mmap.PAGESIZE):
+        block[offset] = 1
+    time.sleep(hold_s)
+    block.close()
 
 
 def test_peak_memory_samples_where_the_kernel_peak_cannot_be_reset(monkeypatch):
     import candor.bench_timing as bench_timing
     monkeypatch.setattr(bench_timing, "_reset_peak", lambda: False)
     with PeakMemory() as large:
-        block = bytearray(64 * 2**20)
-        block[::4096] = b"x" * len(block[::4096])
-        time.sleep(0.05)   # held long enough for the sampling thread to see it
-        del block
+        touch_fresh_pages(64 * 2**20, hold_s=0.05)   # held long enough for the sampling thread to see it
     assert large.over_start_mb >= 60
 
 
