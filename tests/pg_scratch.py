@@ -21,6 +21,10 @@ def scratch_postgres(prefix: str = "candor_test", migrate: bool = True) -> Itera
     admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
     name = f"{prefix}_{secrets.token_hex(4)}"
     admin.execute(f"CREATE DATABASE {name}")
+    # A test that leaves a transaction open (a session never closed) would hold its row locks for
+    # the rest of the run, and every later test touching those rows would wait forever (CI hung
+    # twice so). PostgreSQL ends such a session after a minute instead; no test idles that long.
+    admin.execute(f"ALTER DATABASE {name} SET idle_in_transaction_session_timeout = '60s'")
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     try:
         if migrate:
