@@ -186,7 +186,11 @@ def test_presence_unclaim_and_transfer_with_a_note(page, stack_settings, api, cu
     customer.say("I need to talk to a real person")
     mine = queued_escalation(api, cara, customer.id)
     sign_in(page, stack_settings.web_url, "/console", cara)
-    page.get_by_label("My status").select_option("away")
+    # The select shows "away" at once; the server has it only when the console's PUT comes back.
+    with page.expect_response(lambda r: r.url.endswith("/api/agents/me/presence")
+                              and r.request.method == "PUT") as presence:
+        page.get_by_label("My status").select_option("away")
+    assert presence.value.ok
     expect(page.get_by_label("My status")).to_have_value("away")
     token = api.post("/api/auth/login", json={"username": cara[0], "password": cara[1]}).json()["token"]
     [me] = [a for a in api.get("/api/agents", headers={"Authorization": f"Bearer {token}"}).json()
