@@ -121,13 +121,16 @@ class ActionAnswerFromKb(OffLoop, Action):
             )
         else:
             wait = wait_minutes(services.router, decision)
-            # Unsure but not lost: the best articles to choose from, before the person and "ask again".
-            choices = suggestion_buttons(result.hits, decision.suggestions) if best is None else []
-            opening = next((OPENINGS[r] for r in decision.reasons if r in OPENINGS), _topic_opening(decision))
-            if choices:  # "outside what I can help with" would contradict the articles shown
-                opening = " ".join(o for o in (opening if "out_of_scope" not in decision.reasons else None,
-                                               SUGGESTIONS_OPENING) if o)
-            opening = opening or "I'm not sure I have a good answer to that."
+            # Unsure but not lost (the router suggests only then): the best articles to choose from,
+            # before the person and "ask again".
+            choices = suggestion_buttons(result.hits, decision.suggestions)
+            reason_opening = next((OPENINGS[r] for r in decision.reasons if r in OPENINGS), _topic_opening(decision))
+            if choices:
+                # "That's outside what I can help with" would contradict the articles shown.
+                said_first = None if "out_of_scope" in decision.reasons else reason_opening
+                opening = f"{said_first} {SUGGESTIONS_OPENING}" if said_first else SUGGESTIONS_OPENING
+            else:
+                opening = reason_opening or "I'm not sure I have a good answer to that."
             offer = offer_text(opening, decision, wait, now, "you can ask me another way")
             # A sure answer is still given; the offer comes with it rather than instead of it.
             answer = f"{best.passage}\n\n" if best is not None else ""

@@ -32,7 +32,9 @@ OFFER_BUTTONS = [
 QUEUED_BUTTONS = [{"title": "Keep chatting with the bot", "payload": "/keep_bot"}]
 CHOOSE_INTENT = "choose_article"
 ENTITY = "article_id"
-PAYLOAD = re.compile(r'^/choose_article\{"article_id": "([^"]+)"\}$')
+# What a suggestion's button sends (Rasa reads `/intent{"entity": "value"}` without the NLU), and
+# the pattern that reads the article back out of it.
+PAYLOAD = re.compile(rf'^/{CHOOSE_INTENT}\{{"{ENTITY}": "([^"]+)"\}}$')
 SALES_OPENING = "It's a big decision, and a person from our sales team is happy to talk it through."
 
 
@@ -181,9 +183,17 @@ def article_reply(hit: Hit | None) -> BotReply:
     return BotReply(sources=[Source(article_id=hit.article_id, title=hit.title, url=hit.url)], details=details)
 
 
+def choice_payload(article_id: str) -> str:
+    return f'/{CHOOSE_INTENT}{{"{ENTITY}": "{article_id}"}}'
+
+
 def suggestion_buttons(hits: list[Hit], suggested: tuple[str, ...]) -> list[dict[str, str]]:
-    """One button per suggested article, titled as the article is; the payload names the article
-    (Rasa reads `/intent{"entity": "value"}` without the NLU)."""
+    """One button per suggested article, titled as the article is; the payload names the article."""
     titles = {hit.article_id: hit.title for hit in hits}
-    return [{"title": titles[article_id], "payload": f'/{CHOOSE_INTENT}{{"{ENTITY}": "{article_id}"}}'}
+    return [{"title": titles[article_id], "payload": choice_payload(article_id)}
             for article_id in suggested if article_id in titles]
+
+
+def typed(tracker: Tracker) -> bool:
+    """Whether the customer typed the latest message, rather than sent a button's payload."""
+    return not (tracker.latest_message.get("text") or "").startswith("/")

@@ -9,7 +9,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import OFFER_BUTTONS, OffLoop, intent_of
+from actions.common import OFFER_BUTTONS, OffLoop, intent_of, typed
 from actions.services import record_event
 from candor.db import session_scope
 from touchpoints import log
@@ -66,8 +66,7 @@ def opens_the_conversation(tracker: Tracker) -> bool:
     """A typed first message: there is no answer yet to find helpful or chat to rate, so the NLU's
     "feedback" or "rating" is a misreading ("when does the 2 gig package come out" is no 2-star
     rating). A button's payload is always what it says."""
-    typed = not (tracker.latest_message.get("text") or "").startswith("/")
-    return typed and sum(1 for e in tracker.events if e.get("event") == "user") <= 1
+    return typed(tracker) and sum(1 for e in tracker.events if e.get("event") == "user") <= 1
 
 
 def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:

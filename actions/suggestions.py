@@ -18,6 +18,7 @@ from actions.common import (
     article_reply,
     offer_decision,
     previous_question,
+    typed,
 )
 from actions.services import record_event
 from conversations.reply import BotDecision
@@ -64,7 +65,7 @@ class ActionAnswerChosenArticle(ActionAnswerFromKb):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         article_id = chosen_article(tracker)
-        if article_id is None and not (tracker.latest_message.get("text") or "").startswith("/"):
+        if article_id is None and typed(tracker):
             return super().act(dispatcher, tracker, domain)
         question = previous_question(tracker) or ""
         hit = self.services.knowledge.article_hit(str(article_id), question) if article_id else None

@@ -157,11 +157,11 @@ async def _ask(client: httpx.AsyncClient, question: Question, staff: dict[str, s
     choice = choose(question, outcome.suggested)
     if choice is None:
         return outcome
-    # The customer clicks the suggestion that answers what they asked, as the widget sends it.
-    button = next(b for m in reply.json().get("messages", []) for b in m.get("buttons") or []
-                  if f'"{choice}"' in str(b.get("payload", "")))
-    chosen = await _post(client, f"/api/conversations/{created['id']}/messages", json={"text": button["payload"]},
-                         headers=customer)
+    from actions.common import choice_payload
+
+    # The customer clicks the suggestion that answers what they asked: the widget sends its payload.
+    chosen = await _post(client, f"/api/conversations/{created['id']}/messages",
+                         json={"text": choice_payload(choice)}, headers=customer)
     return dataclasses.replace(outcome, after_choice=cited_in(chosen.json()))
 
 

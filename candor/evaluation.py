@@ -150,7 +150,7 @@ def run(
         normalized = getattr(result, "normalized", None)  # the query as searched, after spelling fixes
         if normalized and normalized != question.text:
             explain["searched_as"] = normalized
-        suggested = decision.suggestions if decision.action == "offer" and answered_with is None else ()
+        suggested = decision.suggestions if decision.action == "offer" else ()   # shown with an offer only
         outcomes.append(Outcome(question, answered_with, escalated, [h.article_id for h in result.hits],
                                 elapsed, explain, suggested, choose(question, suggested)))
         progress()
