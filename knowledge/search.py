@@ -25,7 +25,7 @@ from knowledge.embedder import DIM, Embedder
 from knowledge.index import AdaptiveIndex, VectorIndex
 from knowledge.lexical import LexicalIndex
 from knowledge.scoring import ArticleHead, score
-from knowledge.spelling import Speller
+from knowledge.spelling import Speller, without_pleasantries
 
 # Above this many articles the linear head costs more to retrain than it gains; ranking
 # then uses neighbour votes alone (see `candor bench search`).
@@ -71,7 +71,8 @@ class SearchResult:
     confidence: float
     decision: str  # "answer" | "unsure"
     features: list[float] = field(default_factory=list)
-    # The query as embedded: shorthand spelled out and misspelt KB words mended (knowledge.spelling).
+    # The query as embedded: greetings and thanks dropped, shorthand spelled out and misspelt KB
+    # words mended (knowledge.spelling).
     normalized: str = ""
     # The query as embedded, so a caller comparing it with other text need not encode it again.
     vector: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -203,6 +204,7 @@ class KnowledgeSearch:
         with self._lock:
             self.prepare()
             speller = self._speller
+        query = without_pleasantries(query)
         return speller.correct(query) if speller is not None else query
 
     def search(self, query: str, k: int = 5) -> SearchResult:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from knowledge.search import SearchResult
 from routing.config import PersonalizationRule, PolicyConfig, PolicyError, RuleWhen, load_policy
-from routing.phrasing import wants_information
+from routing.phrasing import asks_for_person, wants_information
 from touchpoints.journey_facts import JourneyFacts
 
 __all__ = ["Decision", "JourneyFacts", "PolicyConfig", "PolicyError", "Router", "Turn", "load_policy"]
@@ -88,6 +88,10 @@ class Router:
         spelled = turn.search.normalized if turn.search is not None and turn.search.normalized else ""
         informational = wants_information(turn.text) or bool(spelled) and wants_information(spelled)
         reasons: list[str] = []
+        if asks_for_person(turn.text) or bool(spelled) and asks_for_person(spelled):
+            # Whatever else the message asks ("I'd like to speak to someone, how much is it to leave
+            # early"): a sure article is shown while they wait.
+            return self._escalate("escalate", ["explicit_request"], evidence, turn, topic="request_human")
         if trusted_intent in self.config.always_human_intents:
             complaint = trusted_intent == "complain"
             # A calm question is no complaint whatever the NLU guessed: answered if the KB can, else offered.
@@ -96,15 +100,20 @@ class Router:
                 return self._escalate("escalate", ["complaint" if complaint else "explicit_request"], evidence, turn,
                                       topic=trusted_intent)
             reasons.append("possible_complaint")
-        if trusted_intent in self.config.smalltalk_intents and not (confident and _says_more(turn.text)):
+        if trusted_intent in self.config.smalltalk_intents and not (
+            confident and _says_more(turn.text) or informational and self._near(turn.search)
+        ):
+            # "hello! is there a usage allowance?" is a question, small talk or not; "how are you?"
+            # is far from every article and gets the small-talk reply.
             return Decision("chat", ["smalltalk"], evidence=evidence)
         topic = self.human_topic(turn.text, turn.search if confident else None)
         if topic is not None:
             evidence["topic"] = topic
-            if not (confident and informational):
+            if not informational:
                 return self._escalate("escalate", ["human_topic"], evidence, turn,
                                       team=self.config.human_topics[topic].team)
-            # Asking *about* a topic a person handles: the article answers, the team is offered.
+            # Asking *about* a topic a person handles: the article answers (or, unsure, is offered to
+            # choose), and the team is offered beside it.
             reasons.append("human_topic")
 
         if turn.sentiment <= self.config.offer_below_sentiment:
@@ -124,13 +133,19 @@ class Router:
         reason = "low_confidence" if turn.search is not None and trusted_intent != "out_of_scope" else "out_of_scope"
         return self._suggest(self._escalate("offer", [reason], evidence, turn, topic=kind), turn)
 
+    def _near(self, search: SearchResult | None) -> bool:
+        """Unsure, perhaps, but close enough to some article to show it (the suggestion floors)."""
+        rule = self.config.suggestions
+        return (search is not None and search.confidence >= rule.min_confidence
+                and search.top_similarity >= rule.min_similarity)
+
     def _suggest(self, decision: Decision, turn: Turn) -> Decision:
         """An offer of a person also shows the articles an unsure search ranked first, when it is
         unsure but not lost; not after two failures in a row (more guessing is what failed)."""
         rule, search = self.config.suggestions, turn.search
         if search is None or search.sure or "repeated_failure" in decision.reasons:
             return decision
-        if search.confidence < rule.min_confidence or search.top_similarity < rule.min_similarity:
+        if not self._near(search):
             return decision
         decision.suggestions = tuple(hit.article_id for hit in search.hits[:rule.count])
         if decision.suggestions:

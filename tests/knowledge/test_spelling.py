@@ -1,6 +1,6 @@
 import pytest
 
-from knowledge.spelling import Speller
+from knowledge.spelling import Speller, without_pleasantries
 
 pytestmark = pytest.mark.unit
 
@@ -44,3 +44,30 @@ def test_shorthand_and_misspelt_kb_words_are_mended(speller, typed, meant):
 )
 def test_correct_text_is_left_alone(speller, text):
     assert speller.correct(text) == text
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("hey there, is it worth tying myself in?", "hey there, is it worth tying myself in?"),  # not "they", "thing"
+        ("how much for the instalation till friday", "how much for the installation till friday"),
+        ("wat does the rooter cost", "what does the router cost"),  # a rare word one edit from a KB subject
+    ],
+)
+def test_everyday_words_are_not_mended_towards_everyday_kb_words(speller, typed, meant):
+    assert speller.correct(typed) == meant
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("hello :) is there a minimum term?", "is there a minimum term?"),
+        ("Hey there - is it worth tying myself in for a year?", "is it worth tying myself in for a year?"),
+        ("Good morning! Do you do mobile SIMs? Cheers", "Do you do mobile SIMs?"),
+        ("how much is the router? thanks a lot!", "how much is the router?"),
+        ("hi", "hi"),                      # nothing else to search for: left as it is
+        ("hello, thanks", "hello, thanks"),
+    ],
+)
+def test_greetings_and_thanks_are_not_searched_for(text, question):
+    assert without_pleasantries(text) == question

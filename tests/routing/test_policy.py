@@ -12,9 +12,10 @@ pytestmark = pytest.mark.unit
 LONDON = ZoneInfo("Europe/London")
 
 
-def result(decision: str, kind: str = "cost", confidence: float = 0.9, tags: tuple[str, ...] = ()) -> SearchResult:
+def result(decision: str, kind: str = "cost", confidence: float = 0.9, tags: tuple[str, ...] = (),
+           similarity: float = 0.0) -> SearchResult:
     hit = Hit("a", "A", kind, None, 0.8, "passage", "q", tags)
-    return SearchResult("q", [hit], confidence, decision)
+    return SearchResult("q", [hit], confidence, decision, features=[0.0, 0.0, 0.0, similarity, 0.0])
 
 
 @pytest.mark.parametrize(
@@ -96,6 +97,11 @@ def test_decision_table(turn, action, reasons, team, priority):
         (Turn(result("answer"), "greet", 0.95, text="hello"), "chat", ["smalltalk"], "", 0),
         (Turn(result("answer"), "greet", 0.9, text="hi! how much is installation?"), "answer", [], "", 0),
         (Turn(result("unsure"), "greet", 0.9, text="hi! how much is installation?"), "chat", ["smalltalk"], "", 0),
+        # A question close to some article is a question, small talk or not: offered with its closest articles.
+        (Turn(result("unsure", confidence=0.3, similarity=0.5), "greet", 0.9,
+              text="hello! is there a monthly usage allowance?"), "offer", ["low_confidence"], "billing", 3),
+        (Turn(result("unsure", confidence=0.1, similarity=0.2), "greet", 0.9, text="how are you?"),
+         "chat", ["smalltalk"], "", 0),
         (Turn(result("answer"), "thank", 0.9, text="thanks a lot"), "chat", ["smalltalk"], "", 0),
         # A wrong off-topic guess does not hide a sure article; a real off-topic message gets an offer.
         (Turn(result("answer"), "out_of_scope", 0.9, text="cn i use my own routr"), "answer", [], "", 0),
@@ -114,8 +120,16 @@ def test_decision_table(turn, action, reasons, team, priority):
               text="can you cancel my contract please?"), "escalate", ["human_topic"], "retention", 2),
         (Turn(result("answer", "howto", tags=("cancellation",)), "ask_howto", 0.9, text="I want to leave Kestrel"),
          "escalate", ["human_topic"], "retention", 2),
+        # …and a question about it that the KB is unsure of is offered the team (and its closest articles).
         (Turn(result("unsure", "howto", tags=("cancellation",)), "ask_howto", 0.9, text="how do I cancel my account?"),
-         "escalate", ["human_topic"], "retention", 2),
+         "offer", ["human_topic"], "retention", 2),
+        (Turn(result("unsure", "policy"), "ask_policy", 0.9,
+              text="moving to london where you don't operate, will I have to pay to end my contract"),
+         "offer", ["human_topic"], "retention", 2),
+        # A request for a person inside a question the NLU read as something else.
+        (Turn(result("answer"), "ask_cost", 0.96,
+              text="I'd like to speak to someone, how much would it cost me to leave early"),
+         "escalate", ["explicit_request"], "general", 2),
     ],
 )
 def test_fusion_table(turn, action, reasons, team, priority):
