@@ -27,7 +27,7 @@ import httpx
 
 from candor.rasa_endpoints import write_endpoints
 from candor.settings import Settings
-from candor.training import RASA_OFFLINE, rasa_bin
+from candor.training import RASA_OFFLINE
 
 # Read by torch (OpenMP), MKL and Rasa's TensorFlow set-up when each child starts.
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS",
@@ -101,7 +101,9 @@ class Stack:
             Child(
                 f"rasa-{i + 1}" if s.rasa_replicas > 1 else "rasa",
                 [
-                    str(rasa_bin(s)), "run", "--model", str(model), "--enable-api",
+                    # `rasa run` with its action-response schema checked once (bot/rasa_server.py).
+                    str(s.rasa_venv / "bin" / "python"), str(root / "bot" / "rasa_server.py"),
+                    "run", "--model", str(model), "--enable-api",
                     f"--auth-token={s.rasa_token}", "--interface", s.host, "--port", str(s.rasa_port + i),
                     "--endpoints", str(endpoints), "--credentials", str(root / "bot" / "credentials.yml"),
                 ],
