@@ -24,7 +24,7 @@ from knowledge.search import SearchResult
 from knowledge.store import ArticleStore
 from touchpoints.gap_models import ContentGap, GapProgress, GapQuestion
 from touchpoints.gap_reads import read_gaps as read_gaps  # the dashboard's read, where callers look for it
-from touchpoints.gaps import DIM, Groups, labels, pack, unpack
+from touchpoints.gaps import DIM, Groups, labels, nearest_the_centre, pack, unpack
 from touchpoints.models import Conversation, Event
 from touchpoints.unanswered import KINDS, unanswered
 
@@ -212,8 +212,9 @@ def _represent(session: Session, gap: ContentGap) -> None:
                              .order_by(GapQuestion.id.desc()).limit(POOL))
     pool = [row for row in [current, *newest] if row is not None and row.vector is not None and row.gap_id == gap.id]
     # Ties (a gap of two is one) go to the first wording alphabetically, as in cluster_questions.
-    gap.representative_id = min(pool, key=lambda row: (-round(float(unpack(row.vector or b"") @ mean), 5),
-                                                       row.text, row.id)).id if pool else None
+    pool.sort(key=lambda row: (row.text, row.id))
+    scores = np.array([float(unpack(row.vector or b"") @ mean) for row in pool])
+    gap.representative_id = pool[nearest_the_centre(scores)].id if pool else None
 
 
 def recluster(session: Session) -> int:

@@ -52,10 +52,20 @@ def cluster_questions(questions: list[str], encode: Callable[[list[str]], np.nda
     for label in sorted(set(found)):
         members = [i for i, lab in enumerate(found) if lab == label]
         block = vectors[members]
-        centre = int(np.argmax((block @ block.T).sum(axis=1)))
+        centre = nearest_the_centre((block @ block.T).sum(axis=1))
         texts = [unique[i] for i in members]
         gaps.append(Gap(texts[centre], texts, sum(counts[t] for t in texts)))
     return sorted(gaps, key=lambda g: (-g.size, g.representative))
+
+
+# Scores this close are a tie (a group of two always is one): float noise, which differs between a
+# batch and one question at a time, must not decide which wording represents the group.
+TIE = 1e-4
+
+
+def nearest_the_centre(scores: np.ndarray) -> int:
+    """The first (in the caller's order: alphabetical) of the positions tied for the highest score."""
+    return int(np.flatnonzero(scores >= scores.max() - TIE)[0])
 
 
 def pack(vector: np.ndarray) -> bytes:
