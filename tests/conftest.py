@@ -40,7 +40,8 @@ def embedder():
     from knowledge.embedder import Embedder, EmbeddingCache
 
     settings = get_settings()
-    return Embedder(EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model))
+    return Embedder(EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model),
+                    onnx_dir=settings.cache_dir)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -40,10 +41,22 @@ def bench_search(
         table.add_row(f"{row.articles:,}", row.index, f"{row.build_s:.3f}", f"{row.p50_ms:.2f}",
                       f"{row.p95_ms:.2f}", f"{baseline[row.articles] / row.p50_ms:.2f}x", f"{row.recall_at_10:.3f}")
     console.print(table)
+    import numpy as np
+
     texts = [f"how much does the plan number {i} cost per month with fees" for i in range(512)]
+    # One thread each, as the stack's processes run (settings.compute_threads).
+    os.environ["OMP_NUM_THREADS"] = str(get_settings().compute_threads)
     embedder = Embedder()
-    rate, single = bench_embedding(texts, embedder)
-    console.print(f"MiniLM embedding: {rate:,.0f} texts/s batched, {single:.1f} ms per single query (p50)")
+    onnx = Embedder(onnx_dir=get_settings().cache_dir)  # as the stack embeds (knowledge.onnx_runtime)
+    runtimes = Table("runtime", "texts/s batched", "ms per single query (p50)", "CPU ms per single query",
+                     "largest difference from PyTorch", title="MiniLM embedding, PyTorch (baseline) and ONNX Runtime")
+    reference = embedder.encode_transient(texts[:64])
+    for name, each in (("PyTorch", embedder), (f"ONNX Runtime ({onnx.runtime})", onnx)):
+        rate, single = bench_embedding(texts, each)
+        [(_, cpu_ms, _)] = bench_threads(texts[:100], each, counts=(1,))
+        difference = float(np.abs(each.encode_transient(texts[:64]) - reference).max())
+        runtimes.add_row(name, f"{rate:,.0f}", f"{single:.1f}", f"{cpu_ms:.1f}", f"{difference:.1e}")
+    console.print(runtimes)
     threads = Table("torch threads", "CPU ms per query", "wall ms per query", "CPU vs 1 thread",
                     title="One query at a time (as the action server encodes), by thread count")
     per_threads = bench_threads(texts[:200], embedder)

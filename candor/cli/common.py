@@ -75,7 +75,7 @@ def search_over(kb: Path, calibration: Calibration | None = None) -> KnowledgeSe
 
     settings = get_settings()
     cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)
-    search = KnowledgeSearch(Embedder(cache), calibration)
+    search = KnowledgeSearch(Embedder(cache, onnx_dir=settings.cache_dir), calibration)
     search.upsert(evaluation.docs_from_file(kb))
     search.prepare()
     return search
