@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from candor.perturb import perturb_questions
     from candor.settings import get_settings
-    from knowledge.embedder import Embedder, EmbeddingCache
+    from knowledge.embedder import Embedder
 
     try:
         questions = read_questions(args.questions)
@@ -87,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         questions = perturb_questions(questions, args.perturb)
     settings = get_settings()
     calibration = load_calibration(settings.calibration_file)
-    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)
-    search = KnowledgeSearch(Embedder(cache, onnx_dir=settings.cache_dir), calibration)
+    search = KnowledgeSearch(Embedder.in_cache_dir(settings.cache_dir, settings.embedding_model), calibration)
     search.upsert(docs)
     rows = curve(search, questions, tuple(sorted({*THRESHOLDS, calibration.threshold})))
     safe = lowest_safe(rows)

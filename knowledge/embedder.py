@@ -72,6 +72,12 @@ class Embedder:
         self._runtime: OnnxEncoder | None = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def in_cache_dir(cls, directory: Path, model_name: str) -> Embedder:
+        """As the stack embeds: vectors cached in ``directory``, the model run by ONNX Runtime from
+        the graph kept there too."""
+        return cls(EmbeddingCache(directory / "embeddings.sqlite", model_name), onnx_dir=directory)
+
     @property
     def model(self) -> SentenceTransformer:  # imported lazily
         if self._model is None:

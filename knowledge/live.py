@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import select
 
 from candor.db import session_scope
-from knowledge.embedder import Embedder, EmbeddingCache
+from knowledge.embedder import Embedder
 from knowledge.models import Article
 from knowledge.search import Doc, Hit, KnowledgeSearch, SearchResult, doc_from_fields
 from knowledge.store import ArticleStore, snapshot
@@ -78,7 +78,7 @@ class LiveKnowledge:
 def build_live_knowledge(settings: Settings) -> LiveKnowledge:
     from knowledge.calibration import load_calibration
 
-    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)
-    search = KnowledgeSearch(Embedder(cache, onnx_dir=settings.cache_dir), load_calibration(settings.calibration_file))
+    embedder = Embedder.in_cache_dir(settings.cache_dir, settings.embedding_model)
+    search = KnowledgeSearch(embedder, load_calibration(settings.calibration_file))
     return LiveKnowledge(search, settings.database_url)
 

@@ -2,7 +2,7 @@
 
 Embedding the customer's message was the action server's largest cost per turn. The same weights
 through ONNX Runtime give the same vectors (largest difference ~1e-7 per coordinate) for about a
-quarter of the CPU: 4.7 against 17.4 ms a query on one thread (`python -m candor.bench_embed`).
+quarter of the CPU: 4.5 against 14.4 ms a query on one thread (`candor bench search` prints both).
 The graph is exported once per machine from the packaged weights (nothing is downloaded) into the
 cache directory; tokenisation stays sentence-transformers' own, and mean pooling + normalisation
 are the model's own pooling config, checked before it is trusted. Anything unexpected (a model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -86,9 +87,9 @@ class Router:
         trusted_intent = turn.intent if turn.intent_confidence >= self.config.min_intent_confidence else None
         # Read as search read it too: "cn i use…" is a question once text-speak is spelled out.
         spelled = turn.search.normalized if turn.search is not None and turn.search.normalized else ""
-        informational = wants_information(turn.text) or bool(spelled) and wants_information(spelled)
+        informational = _reads_as(wants_information, turn.text, spelled)
         reasons: list[str] = []
-        if asks_for_person(turn.text) or bool(spelled) and asks_for_person(spelled):
+        if _reads_as(asks_for_person, turn.text, spelled):
             # Whatever else the message asks ("I'd like to speak to someone, how much is it to leave
             # early"): a sure article is shown while they wait.
             return self._escalate("escalate", ["explicit_request"], evidence, turn, topic="request_human")
@@ -255,6 +256,11 @@ def _facts(turn: Turn) -> dict[str, Any]:
     if turn.journey.unresolved_contacts:
         facts["unresolved_contacts"] = turn.journey.unresolved_contacts
     return facts
+
+
+def _reads_as(says: Callable[[str], bool], text: str, spelled: str) -> bool:
+    """The message says it as typed, or once search spelled out its shorthand ("cn i…")."""
+    return says(text) or bool(spelled) and says(spelled)
 
 
 def _says_more(text: str) -> bool:

@@ -37,11 +37,10 @@ def postgres_url():
 @pytest.fixture(scope="session")
 def embedder():
     from candor.settings import get_settings
-    from knowledge.embedder import Embedder, EmbeddingCache
+    from knowledge.embedder import Embedder
 
     settings = get_settings()
-    return Embedder(EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model),
-                    onnx_dir=settings.cache_dir)
+    return Embedder.in_cache_dir(settings.cache_dir, settings.embedding_model)
 
 
 @pytest.fixture

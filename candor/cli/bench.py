@@ -25,6 +25,7 @@ def bench_search(
     queries: Annotated[int, typer.Option(help="Queries per size.")] = 200,
 ) -> None:
     """Index build time and query p50/p95: FAISS next to brute-force numpy, same run."""
+    import numpy as np
     from rich.table import Table
 
     from candor.bench import bench_embedding, bench_threads
@@ -41,8 +42,6 @@ def bench_search(
         table.add_row(f"{row.articles:,}", row.index, f"{row.build_s:.3f}", f"{row.p50_ms:.2f}",
                       f"{row.p95_ms:.2f}", f"{baseline[row.articles] / row.p50_ms:.2f}x", f"{row.recall_at_10:.3f}")
     console.print(table)
-    import numpy as np
-
     texts = [f"how much does the plan number {i} cost per month with fees" for i in range(512)]
     # One thread each, as the stack's processes run (settings.compute_threads).
     os.environ["OMP_NUM_THREADS"] = str(get_settings().compute_threads)

@@ -70,12 +70,11 @@ def stop_on_signals() -> None:
 def search_over(kb: Path, calibration: Calibration | None = None) -> KnowledgeSearch:
     """A search over a JSONL knowledge base, prepared in memory (evaluation and calibration)."""
     from candor import evaluation
-    from knowledge.embedder import Embedder, EmbeddingCache
+    from knowledge.embedder import Embedder
     from knowledge.search import KnowledgeSearch
 
     settings = get_settings()
-    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_model)
-    search = KnowledgeSearch(Embedder(cache, onnx_dir=settings.cache_dir), calibration)
+    search = KnowledgeSearch(Embedder.in_cache_dir(settings.cache_dir, settings.embedding_model), calibration)
     search.upsert(evaluation.docs_from_file(kb))
     search.prepare()
     return search
