@@ -130,6 +130,21 @@ def test_transcript_follows_the_newest_message_unless_scrolled_up(page, stack_se
     expect(pill).to_be_hidden()
 
 
+def test_a_queue_re_read_keeps_the_keyboard_users_place(page, stack_settings, api, customer, new_customer, cara):
+    customer.say("I need to talk to a real person")
+    mine = queued_escalation(api, cara, customer.id)
+    sign_in(page, stack_settings.web_url, "/console", cara)
+    button = page.locator("#queued .item").filter(has_text=f"#{mine['id']} ").get_by_role("button")
+    button.focus()
+    newcomer = new_customer()                                   # the queue is rebuilt under the agent
+    newcomer.say("I need to talk to a real person")
+    arrived = queued_escalation(api, cara, newcomer.id)
+    expect(page.locator("#queued .item").filter(has_text=f"#{arrived['id']} ")).to_be_visible(timeout=10_000)
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#detail .title")).to_contain_text(f"Escalation #{mine['id']} · queued")
+
+
 def test_canned_search_placeholders_and_keyboard_only(page, stack_settings, api, customer, cara):
     token = api.post("/api/auth/login", json={"username": cara[0], "password": cara[1]}).json()["token"]
     api.post("/api/canned-responses", headers={"Authorization": f"Bearer {token}"},

@@ -5,7 +5,7 @@
 // follow-up's own view with a reply box that answers by e-mail through the API, the customer's
 // earlier conversations beside the live one, and (for admins) the e-mails that failed.
 const ConsoleFollowUps = (() => {
-  const { api, el, minutesSince } = Staff;
+  const { api, el, refill, minutesSince } = Staff;
   const W = ConsoleWords;
   let shown = null;            // the follow-up the view shows, as last read
 
@@ -20,7 +20,7 @@ const ConsoleFollowUps = (() => {
   function listItem(followUp, open, openId) {
     const trouble = W.mailTrouble(followUp.mails);
     return el("li", { class: `item${followUp.id === openId ? " open" : ""}` },
-      el("button", { type: "button", onclick: () => open(followUp.id) },
+      el("button", { type: "button", "data-key": `follow-up-${followUp.id}`, onclick: () => open(followUp.id) },
         el("strong", { text: `Follow-up #${followUp.id} · ${followUp.team}` }),
         el("span", { class: "why", text: `${followUp.name ? `${followUp.name}, ` : ""}${followUp.email}` }),
         el("span", { text: `left ${minutesSince(followUp.created_at)} min ago` }),
@@ -37,7 +37,8 @@ const ConsoleFollowUps = (() => {
       f.note ? el("p", { class: "left-note", text: `They wrote: ${f.note}` }) : "",
       el("ul", { class: "mails" }, ...mailList(f.mails)),
       f.status === "open"
-        ? el("button", { type: "button", class: "secondary", onclick: () => open(f.id), text: `Answer follow-up #${f.id} by e-mail` })
+        ? el("button", { type: "button", class: "secondary", "data-key": `answer-${f.id}`, onclick: () => open(f.id),
+          text: `Answer follow-up #${f.id} by e-mail` })
         : ""));
   }
 
@@ -141,7 +142,7 @@ const ConsoleFollowUps = (() => {
     const more = root.querySelector(".history-more");
     more.hidden = !found.more;
     more.textContent = found.more ? `And ${found.more} older ones.` : "";
-    root.querySelector(".history-follow-ups").replaceChildren(...summary(found.open_follow_ups, open));
+    refill(root.querySelector(".history-follow-ups"), summary(found.open_follow_ups, open));
   }
 
   // An e-mail about to go out (new, or its retry due within the minute): worth looking again soon.

@@ -5,7 +5,7 @@
 // The server says when to re-read (an event stream woken by every change, in any web worker);
 // a slow timer keeps the SLA clocks moving, a quicker one follows e-mails still on their way.
 (() => {
-  const { api, signIn, el, minutesSince } = Staff;
+  const { api, signIn, el, refill, minutesSince } = Staff;
   const W = ConsoleWords;
   const CLOCK_MS = 30000;
   const MAIL_POLL_MS = 3000;   // while an e-mail shown is queued: its state changes without an event
@@ -31,7 +31,7 @@
   function queueItem(escalation) {
     const late = Date.parse(escalation.sla_due_at) < Date.now();
     return el("li", { class: `item p${escalation.priority}${late ? " late" : ""}${escalation.id === openId ? " open" : ""}` },
-      el("button", { type: "button", onclick: () => openEscalation(escalation.id) },
+      el("button", { type: "button", "data-key": `escalation-${escalation.id}`, onclick: () => openEscalation(escalation.id) },
         el("strong", { text: `#${escalation.id} · P${escalation.priority} · ${escalation.team}` }),
         el("span", { text: ` waiting ${minutesSince(escalation.created_at)} min · ${slaText(escalation)}` }),
         el("span", { class: "why", text: escalation.reasons.map(W.reason).join(" · ") })));
@@ -43,14 +43,14 @@
       api("/api/escalations?status=claimed&mine=true"),
       api("/api/follow-ups"),
     ]);
-    document.getElementById("queued").replaceChildren(...queued.map(queueItem));
-    document.getElementById("mine").replaceChildren(...mine.map(queueItem));
+    refill(document.getElementById("queued"), queued.map(queueItem));
+    refill(document.getElementById("mine"), mine.map(queueItem));
     document.getElementById("queued-count").textContent = `(${queued.length})`;
     // "2 of 3": a claim beyond the agent's capacity is refused, so the count says how near it is.
     document.getElementById("mine-count").textContent = capacity ? `(${mine.length} of ${capacity})` : `(${mine.length})`;
-    document.getElementById("follow-up-list").replaceChildren(...(open.length
+    refill(document.getElementById("follow-up-list"), open.length
       ? open.map((f) => ConsoleFollowUps.listItem(f, openFollowUpView, openFollowUp))
-      : [el("li", { class: "empty", text: "None waiting" })]));
+      : [el("li", { class: "empty", text: "None waiting" })]);
     document.getElementById("follow-ups-count").textContent = `(${open.length})`;
     await ConsoleFollowUps.refreshOutbox(me, refresh);
   }
@@ -213,9 +213,9 @@
     const found = await Promise.all(ids.map(articleOf));
     return found.map((article, i) => {
       if (!article) return el("li", { text: "An article since removed from the knowledge base" });
-      if (article.url) return el("li", {}, el("a", { href: article.url, target: "_blank", rel: "noopener", text: article.title }));
+      if (article.url) return el("li", {}, el("a", { href: article.url, target: "_blank", rel: "noopener", "data-key": ids[i], text: article.title }));
       // No page of its own: an admin may open it in the editor; an agent reads the title.
-      if (me.role === "admin") return el("li", {}, el("a", { href: `/editor?article=${encodeURIComponent(ids[i])}`, text: article.title }));
+      if (me.role === "admin") return el("li", {}, el("a", { href: `/editor?article=${encodeURIComponent(ids[i])}`, "data-key": ids[i], text: article.title }));
       return el("li", { text: article.title });
     });
   }
@@ -267,14 +267,14 @@
     r.querySelector(".timeline").replaceChildren(...(read.timeline || []).map((entry) =>
       el("li", {}, el("time", { datetime: entry.at, text: new Date(entry.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }),
         el("span", { text: ` ${W.moved(entry)}` }))));
-    r.querySelector(".follow-ups").replaceChildren(...ConsoleFollowUps.summary(read.follow_ups, openFollowUpView));
+    refill(r.querySelector(".follow-ups"), ConsoleFollowUps.summary(read.follow_ups, openFollowUpView));
     ConsoleFollowUps.history(r, read.history, openFollowUpView);
     watchMail(ConsoleFollowUps.sendingSoon([...read.follow_ups, ...read.history.open_follow_ups]));
     renderTranscript(read.transcript);
     r.querySelector(".notes").replaceChildren(...read.notes.map((n) =>
       el("li", {}, el("strong", { text: `${n.author}: ` }), el("span", { text: n.text }))));
     const considered = await consideredItems(read.considered_articles);
-    if (id === openId) r.querySelector(".considered").replaceChildren(...considered);
+    if (id === openId) refill(r.querySelector(".considered"), considered);
   }
 
   async function renderFollowUpView() {

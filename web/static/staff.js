@@ -45,6 +45,16 @@ const Staff = (() => {
     return node;
   }
 
+  // Rebuilds a list that is re-read while the user works in it. A button that had focus is
+  // replaced by a new one: focus moves to the new button with the same data-key, so a keyboard
+  // user's next Enter lands where they were instead of on the page's body.
+  function refill(list, items) {
+    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
+    list.replaceChildren(...items);
+    const again = focused && [...list.querySelectorAll("[data-key]")].find((n) => n.dataset.key === focused);
+    if (again) again.focus();
+  }
+
   // The page's error line: the message of what failed, or hidden when nothing did.
   function showError(line, error) {
     line.textContent = error ? error.message : "";
@@ -99,5 +109,5 @@ const Staff = (() => {
     return Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000));
   }
 
-  return { api, signIn, el, editDialog, minutesSince, showError, trapFocus };
+  return { api, signIn, el, refill, editDialog, minutesSince, showError, trapFocus };
 })();
