@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, exists, false, select, update
@@ -166,35 +166,42 @@ def _take_write_lock(session: Session) -> None:
         session.execute(update(TouchpointDirty).where(false()).values(generation=TouchpointDirty.generation))
 
 
-def pending(session: Session, now: datetime, limit: int = 500) -> list[str]:
-    """Conversations marked dirty by a new message or event, scored by an older formula, or
-    'unresolved' long enough ago to count as abandoned now. Each is a query on an index or on the
-    small dirty table, never a walk over every message."""
+def pending(session: Session, now: datetime, limit: int = 500, settle: timedelta = timedelta(0),
+            only: str | None = None) -> list[str]:
+    """Conversations marked dirty by a new message or event (at least ``settle`` ago), scored by an
+    older formula, or 'unresolved' long enough ago to count as abandoned now; of these, only the
+    conversation ``only`` when given. Each is a query on an index or on the small dirty table,
+    never a walk over every message."""
     dirty = (select(TouchpointDirty.conversation_id)
              .join(Conversation, Conversation.id == TouchpointDirty.conversation_id)
-             .order_by(TouchpointDirty.conversation_id).limit(limit))
-    stale = (select(Touchpoint.conversation_id).where(Touchpoint.formula_version < FORMULA_VERSION)
-             .order_by(Touchpoint.conversation_id).limit(limit))
+             .where(TouchpointDirty.marked_at <= now - settle))
+    stale = select(Touchpoint.conversation_id).where(Touchpoint.formula_version < FORMULA_VERSION)
     abandoned = (select(Touchpoint.conversation_id)
-                 .where(Touchpoint.resolution == "unresolved", Touchpoint.last_activity_at < now - ABANDON_AFTER)
-                 .order_by(Touchpoint.conversation_id).limit(limit))
+                 .where(Touchpoint.resolution == "unresolved", Touchpoint.last_activity_at < now - ABANDON_AFTER))
     ids: list[str] = []
-    for query in (dirty, stale, abandoned):
-        ids.extend(i for i in session.scalars(query) if i not in ids)
+    for query, column in ((dirty, TouchpointDirty.conversation_id), (stale, Touchpoint.conversation_id),
+                          (abandoned, Touchpoint.conversation_id)):
+        if only is not None:
+            query = query.where(column == only)
+        ids.extend(i for i in session.scalars(query.order_by(column).limit(limit)) if i not in ids)
     return sorted(ids)[:limit]
 
 
-def score_pending(session: Session, now: datetime, journey: JourneyConfig | None = None, limit: int = 500) -> int:
+def score_pending(session: Session, now: datetime, journey: JourneyConfig | None = None, limit: int = 500,
+                  settle: timedelta = timedelta(0), only: str | None = None) -> int:
     """Score what changed. Each conversation is locked first (PostgreSQL: ``FOR UPDATE SKIP LOCKED``,
     one another scorer or a writer holds is left for the next round), so two scorers never score
-    one conversation at once; its dirty mark goes only if no new write marked it again meanwhile."""
+    one conversation at once; its dirty mark goes only if no new write marked it again meanwhile.
+    A mark younger than ``settle`` waits: a conversation in full flow is scored once per ``settle``
+    rather than after every turn (the mark keeps the time of its first write). ``only``: that one
+    conversation, if it is pending."""
     journey = journey or load_journey()
     _take_write_lock(session)
     # Marks of conversations that no longer exist (erased, or events of unknown ids): nothing to score.
     session.execute(delete(TouchpointDirty).where(~exists().where(Conversation.id == TouchpointDirty.conversation_id)))
     days = rollups.forgotten_days(session)
     scored = 0
-    for conversation_id in pending(session, now, limit):
+    for conversation_id in pending(session, now, limit, settle, only):
         if session.scalar(select(Conversation.id).where(Conversation.id == conversation_id)
                           .with_for_update(skip_locked=True)) is None:
             continue

@@ -1,8 +1,9 @@
 """Touchpoints and analytics for CX staff (editor, admin): JSON, CSV export and the dashboard's data.
 
-Reads never score: the background scorer (web.app) keeps touchpoints and rollups current. When
-it runs in this process, a read first waits briefly (at most ``SETTLE_S``) for the changes marked
-before the request, so a page opened right after a conversation shows it."""
+The background scorer (web.app) keeps touchpoints and rollups current, but lets a conversation in
+full flow settle before rescoring it. So that a page opened right after a conversation shows it, a
+read first scores what was marked before the request (only the one conversation, for a read of one),
+then waits briefly (at most ``SETTLE_S``) for any mark another scorer holds just then."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from routing.models import Escalation
 from routing.staff import User
 from touchpoints import analytics, export
 from touchpoints.models import AgentClaim, Event, Message, Touchpoint, TouchpointDirty
+from touchpoints.scorer import score_pending
 from web.api.staff import require
 from web.knowledge import settle_gaps
 
@@ -209,13 +211,18 @@ def _window(since: datetime | None, until: datetime | None) -> tuple[datetime, d
 
 
 def _settle(request: Request, session: Session, conversation_id: str | None = None) -> None:
-    """Wait (bounded) until the scorer has taken in the changes marked before this request."""
+    """Take in the changes marked before this request: score them now, then wait (bounded) for those
+    another scorer was scoring at the same moment (it holds their lock)."""
     if not getattr(request.app.state, "scorer", False):
         return
-    marked = select(func.count()).select_from(TouchpointDirty).where(TouchpointDirty.marked_at <= utcnow())
+    now = utcnow()
+    with session_scope(session.get_bind().engine.url.render_as_string(hide_password=False)) as scoring:
+        score_pending(scoring, now, only=conversation_id)
+    marked = select(func.count()).select_from(TouchpointDirty).where(TouchpointDirty.marked_at <= now)
     if conversation_id is not None:
         marked = marked.where(TouchpointDirty.conversation_id == conversation_id)
     deadline = time.monotonic() + SETTLE_S
+    session.rollback()   # a snapshot that sees what was just scored
     while session.scalar(marked) and time.monotonic() < deadline:
         session.rollback()   # a fresh snapshot on the next look
         time.sleep(0.1)
