@@ -73,8 +73,10 @@ def _background_round(jobs: list[Callable[[], object]], locks: Locks, interval_s
 
 SCORE_EVERY_S = 1.0  # a change check reads the small dirty-mark table: cheap enough to run every second
 # A conversation in full flow is scored at most about this often, not after every turn: rescoring it
-# each second cost a fifth of the web app's CPU in the load bench. Dashboards lag by as much.
-SCORE_SETTLE = timedelta(seconds=5)
+# each second cost a fifth of the web app's CPU in the load bench, and at 5 s still more than a quarter
+# (its whole history is re-read each time). Analytics reads score what they need on demand
+# (web.api.analytics), so only touchpoint webhooks wait this long.
+SCORE_SETTLE = timedelta(seconds=30)
 
 
 async def _scorer(locks: Locks) -> None:
