@@ -1,11 +1,16 @@
 """`rasa run` as the stack starts it, run by the Rasa environment's Python (not the app's).
 
-One change to Rasa 3.6: it checks every custom action's response against its response schema
+Two changes to Rasa 3.6, both found by profiling the load bench (py-spy) and both keeping Rasa's
+own behaviour and errors. First, it checks every custom action's response against its response schema
 with ``jsonschema.validate``, which first validates the *schema itself* against the JSON Schema
 2020-12 meta-schema: about 19 ms of CPU per call, to check a constant. Profiling the load bench
 (py-spy) put 30 % of the Rasa server's CPU there. The schema is checked once here instead and the
 compiled validator reused; a response that fails still goes through Rasa's own method, so the
 error and its message are Rasa's.
+
+Second, every event read back from the tracker store looks up its class by walking all of
+``Event``'s subclasses (``Event.resolve_by_type``): 4 % of the server's CPU, growing with the
+conversation. The class Rasa's own walk finds for a name is kept and reused.
 """
 
 from __future__ import annotations
@@ -32,8 +37,26 @@ def reuse_action_response_validator() -> None:
     RemoteAction._validate_action_result = validate_action_result
 
 
+def cache_event_classes() -> None:
+    from rasa.shared.core.events import Event
+
+    rasa_resolve = Event.resolve_by_type
+    known: dict[str, type[Event]] = {}
+
+    def resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
+        found = known.get(type_name)
+        if found is None:
+            found = rasa_resolve(type_name, default)   # Rasa's walk, its defaults and its error
+            if found is not None and found is not default:
+                known[type_name] = found
+        return found
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
+
+
 if __name__ == "__main__":
     reuse_action_response_validator()
+    cache_event_classes()
     from rasa.__main__ import main
 
     sys.exit(main())

@@ -60,12 +60,12 @@ def _insert(session: Session, conversation_id: str, sender: str, text: str, payl
         .where(Message.conversation_id == conversation_id)
         .scalar_subquery()
     )
-    message_id = session.execute(
+    # RETURNING the whole row: reading it back by id was a second query per message.
+    return session.scalars(
         insert(Message)
         .values(conversation_id=conversation_id, seq=next_seq, sender=sender, text=text, payload=payload or {})
-        .returning(Message.id)
-    ).scalar_one()
-    return session.get_one(Message, message_id)
+        .returning(Message)
+    ).one()
 
 
 def transcript(session: Session, conversation_id: str, after: int = 0) -> list[Message]:

@@ -43,3 +43,32 @@ def test_the_reused_validator_judges_as_rasa_does():
     assert out["good"] is True and out["ours"] is True
     for name in ("responses", "event"):
         assert "Failed to validate Action server response" in out[name], out
+
+
+EVENTS_PROBE = """
+import json, sys
+sys.path.insert(0, "bot")
+from rasa_server import cache_event_classes
+from rasa.shared.core.events import Event, SlotSet
+names = ["user", "bot", "action", "slot", "active_loop", "followup", "session_started", "user_featurization"]
+before = {n: Event.resolve_by_type(n).__name__ for n in names}
+cache_event_classes()
+after = {n: Event.resolve_by_type(n).__name__ for n in names + names}
+try:
+    Event.resolve_by_type("no_such_event")
+    unknown = "accepted"
+except ValueError as error:
+    unknown = str(error)
+print(json.dumps({"same": before == after, "default": Event.resolve_by_type("nope", SlotSet).__name__,
+                  "unknown": unknown, "topic": Event.resolve_by_type("topic")}))
+"""
+
+
+def test_cached_event_classes_resolve_as_rasa_does():
+    settings = get_settings()
+    result = subprocess.run([str(settings.rasa_venv / "bin" / "python"), "-c", EVENTS_PROBE], cwd=settings.root,
+                            capture_output=True, text=True, timeout=300, env=rasa_env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out == {"same": True, "default": "SlotSet", "unknown": "Unknown event name 'no_such_event'.",
+                   "topic": None}
