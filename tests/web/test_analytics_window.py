@@ -72,6 +72,25 @@ def test_reading_a_touchpoint_does_not_score_it(database):
         conversation_id
 
 
+def test_concurrent_reads_beside_a_scorer_score_the_touchpoint_once(database):
+    """With the background scorer in the process, a read scores what it needs itself: four reads
+    at once all get the touchpoint, and none fails on inserting it twice."""
+    client = offline_client()
+    client.app.state.scorer = True   # as the lifespan sets it when the scorer runs
+    conversation_id, customer = start(client)
+    headers = _editor(client)
+    assert client.post(f"/api/conversations/{conversation_id}/messages", headers=customer,
+                       json={"text": "how much is installation?"}).status_code == 200
+    answers: list[int] = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        client.get(f"/api/touchpoints/{conversation_id}", headers=headers).status_code)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert answers == [200, 200, 200, 200]
+
+
 def test_the_export_streams_the_rows_of_the_window(database):
     from candor.db import session_scope, utcnow
     from touchpoints.analytics import EXPORT_COLUMNS
