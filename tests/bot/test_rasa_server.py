@@ -34,12 +34,17 @@ print(json.dumps(out))
 """
 
 
-def test_the_reused_validator_judges_as_rasa_does():
+def in_rasa_env(probe: str) -> dict:
+    """Run a probe with the Rasa environment's Python; its last printed line is JSON."""
     settings = get_settings()
-    result = subprocess.run([str(settings.rasa_venv / "bin" / "python"), "-c", PROBE], cwd=settings.root,
+    result = subprocess.run([str(settings.rasa_venv / "bin" / "python"), "-c", probe], cwd=settings.root,
                             capture_output=True, text=True, timeout=300, env=rasa_env())
     assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_reused_validator_judges_as_rasa_does():
+    out = in_rasa_env(PROBE)
     assert out["good"] is True and out["ours"] is True
     for name in ("responses", "event"):
         assert "Failed to validate Action server response" in out[name], out
@@ -65,10 +70,5 @@ print(json.dumps({"same": before == after, "default": Event.resolve_by_type("nop
 
 
 def test_cached_event_classes_resolve_as_rasa_does():
-    settings = get_settings()
-    result = subprocess.run([str(settings.rasa_venv / "bin" / "python"), "-c", EVENTS_PROBE], cwd=settings.root,
-                            capture_output=True, text=True, timeout=300, env=rasa_env())
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
-    assert out == {"same": True, "default": "SlotSet", "unknown": "Unknown event name 'no_such_event'.",
-                   "topic": None}
+    assert in_rasa_env(EVENTS_PROBE) == {"same": True, "default": "SlotSet",
+                                         "unknown": "Unknown event name 'no_such_event'.", "topic": None}
