@@ -135,4 +135,17 @@ def test_personal_data_is_masked_and_erasure_leaves_nothing(api, staff, stack_se
     database_dir = Path(stack_settings.database_url.removeprefix("sqlite:///")).parent
     files = {p for d in (stack_settings.var_dir, database_dir) for p in d.rglob("*") if p.is_file()}
     holding = [str(p) for p in sorted(files) if canary.encode() in p.read_bytes()]
-    assert holding == [], f"erased words still in {holding}"
+    assert holding == [], f"erased words still in {holding}: {[where_in_sqlite(Path(p), canary) for p in holding]}"
+
+
+def where_in_sqlite(path: Path, word: str) -> str:
+    """For a failure message: which table or index owns the pages holding the word (or a free page)."""
+    data = path.read_bytes()
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as database:
+            size = database.execute("PRAGMA page_size").fetchone()[0]
+            owners = dict(database.execute("SELECT pageno, name FROM dbstat").fetchall())
+    except sqlite3.Error as error:
+        return f"{path.name}: not readable as SQLite ({error})"
+    pages = sorted({m.start() // size + 1 for m in re.finditer(re.escape(word.encode()), data)})
+    return f"{path.name}: " + ", ".join(f"page {p} ({owners.get(p, 'free or unused')})" for p in pages)
