@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -88,9 +88,24 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.commit()
     except OperationalError as error:
         session.rollback()
-        raise DatabaseUnavailable(f"Cannot reach the database: {error.orig}") from error
+        raise _unavailable(error) from error
     except Exception:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def connection_scope(url: str | None = None) -> Iterator[Connection]:
+    """A pooled Core connection for a quick read on a hot path (no ORM session); connection
+    failures are wrapped as session_scope wraps them."""
+    try:
+        with get_engine(url).connect() as connection:
+            yield connection
+    except OperationalError as error:
+        raise _unavailable(error) from error
+
+
+def _unavailable(error: OperationalError) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"Cannot reach the database: {error.orig}")

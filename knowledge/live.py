@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
-from candor.db import DatabaseUnavailable, get_engine, session_scope
+from candor.db import connection_scope, session_scope
 from knowledge.embedder import Embedder
-from knowledge.models import Article, KbRevision
+from knowledge.models import Article
 from knowledge.search import Doc, Hit, KnowledgeSearch, SearchResult, doc_from_fields
-from knowledge.store import snapshot
+from knowledge.store import KB_REVISION, snapshot
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -45,18 +44,12 @@ class LiveKnowledge:
     def refresh(self) -> bool:
         """Bring the index up to date; returns whether anything changed."""
         with self._lock:
-            revision = self._current_revision()
+            with connection_scope(self.database_url) as connection:
+                revision = connection.scalar(KB_REVISION) or 0
             if revision == self._revision:
                 return False
             with session_scope(self.database_url) as session:
                 return self._reload(session, revision)
-
-    def _current_revision(self) -> int:
-        try:
-            with get_engine(self.database_url).connect() as connection:
-                return connection.scalar(select(KbRevision.revision).where(KbRevision.id == 1)) or 0
-        except OperationalError as error:
-            raise DatabaseUnavailable(f"Cannot reach the database: {error.orig}") from error
 
     def _reload(self, session: Session, revision: int) -> bool:
         started = time.perf_counter()

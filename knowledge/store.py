@@ -17,6 +17,9 @@ from candor.db import rowcount
 from knowledge.articles import ArticleContent, ArticleIn
 from knowledge.models import Article, ArticleVersion, KbRevision
 
+# The counter every article write moves (one row): searchers compare it to see whether to reload.
+KB_REVISION = select(KbRevision.revision).where(KbRevision.id == 1)
+
 SNAPSHOT_FIELDS = (
     "title", "kind", "body", "questions", "tags", "product", "url", "status", "owner", "fit",
     "cost_breakdown",
@@ -170,7 +173,7 @@ class ArticleStore:
             )
 
     def revision(self) -> int:
-        return self.session.scalar(select(KbRevision.revision).where(KbRevision.id == 1)) or 0
+        return self.session.scalar(KB_REVISION) or 0
 
     def _record(self, article: Article, author: str | None, note: str) -> None:
         self.session.add(

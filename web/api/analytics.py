@@ -216,13 +216,14 @@ def _settle(request: Request, session: Session, conversation_id: str | None = No
     if not getattr(request.app.state, "scorer", False):
         return
     now = utcnow()
-    with session_scope(session.get_bind().engine.url.render_as_string(hide_password=False)) as scoring:
-        score_pending(scoring, now, only=conversation_id)
+    # In the request's own session (every caller settles first), committed at once so the write
+    # lock is not held for the rest of the read.
+    score_pending(session, now, only=conversation_id)
+    session.commit()
     marked = select(func.count()).select_from(TouchpointDirty).where(TouchpointDirty.marked_at <= now)
     if conversation_id is not None:
         marked = marked.where(TouchpointDirty.conversation_id == conversation_id)
     deadline = time.monotonic() + SETTLE_S
-    session.rollback()   # a snapshot that sees what was just scored
     while session.scalar(marked) and time.monotonic() < deadline:
         session.rollback()   # a fresh snapshot on the next look
         time.sleep(0.1)

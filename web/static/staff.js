@@ -45,8 +45,8 @@ const Staff = (() => {
     return node;
   }
 
-  // Rebuilds a list that is re-read while the user works in it. A button that had focus is
-  // replaced by a new one: focus moves to the new button with the same data-key, so a keyboard
+  // Rebuilds a list that is re-read while the user works in it. A button or link that had focus is
+  // replaced by a new one: focus moves to the new element with the same data-key, so a keyboard
   // user's next Enter lands where they were instead of on the page's body.
   function refill(list, items) {
     const focused = list.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
