@@ -47,6 +47,7 @@ SMALLTALK = {
     "affirm": ["utter_ask_what_else"],
     "deny": ["utter_goodbye"],
     "bot_challenge": ["utter_iamabot"],
+    "keep_bot": ["utter_keep_trying"],
 }
 ENDINGS = {"goodbye", "deny"}  # a goodbye, or "no" to "anything else?"
 SUGGESTIONS_OPENING = "I'm not sure which of our articles answers that; these are the closest."

@@ -149,7 +149,7 @@ class PolicyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     always_human_intents: list[str] = ["request_human", "complain"]
-    smalltalk_intents: list[str] = ["greet", "goodbye", "thank", "affirm", "deny", "bot_challenge"]
+    smalltalk_intents: list[str] = ["greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "keep_bot"]
     complaint_answer_above_sentiment: float = Field(-0.05, ge=-1, le=1)
     human_topics: dict[str, HumanTopic] = {}
     min_intent_confidence: float = Field(0.55, ge=0, le=1)

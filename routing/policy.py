@@ -102,10 +102,11 @@ class Router:
                                       topic=trusted_intent)
             reasons.append("possible_complaint")
         if trusted_intent in self.config.smalltalk_intents and not (
-            confident and _says_more(turn.text) or informational and self._near(turn.search)
+            (informational or _says_more(turn.text)) and (confident or self._near(turn.search))
         ):
-            # "hello! is there a usage allowance?" is a question, small talk or not; "how are you?"
-            # is far from every article and gets the small-talk reply.
+            # "hello! is there a usage allowance?" is a question, small talk or not, and "I paid on
+            # time and still got a late fee, I want it taken off" no goodbye; "how are you?" and
+            # "thanks, have a good evening" are far from every article and get the small-talk reply.
             return Decision("chat", ["smalltalk"], evidence=evidence)
         topic = self.human_topic(turn.text, turn.search if confident else None)
         if topic is not None:

@@ -110,3 +110,10 @@ def test_a_customer_leaving_a_bot_only_chat_is_asked_for_a_rating_once(action, t
 def test_a_greeting_asks_for_no_rating(action):
     _, messages = run(action, tracker("hello", "greet", 0.95))
     assert all("rate this chat" not in (m.get("text") or "") for m in messages)
+
+
+def test_keep_trying_gets_its_own_reply_but_a_question_taken_for_it_is_answered(action):
+    _, messages = run(action, tracker("/keep_bot", "keep_bot", 1.0))
+    assert [m.get("response") for m in messages] == ["utter_keep_trying"]
+    _, messages = run(action, tracker("is there a setup fee on a 12 month contract?", "keep_bot", 0.9))
+    assert messages[0]["custom"]["sources"][0]["article_id"] == "installation-fee"

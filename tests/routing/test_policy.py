@@ -103,6 +103,22 @@ def test_decision_table(turn, action, reasons, team, priority):
         (Turn(result("unsure", confidence=0.1, similarity=0.2), "greet", 0.9, text="how are you?"),
          "chat", ["smalltalk"], "", 0),
         (Turn(result("answer"), "thank", 0.9, text="thanks a lot"), "chat", ["smalltalk"], "", 0),
+        (Turn(result("unsure", confidence=0.1, similarity=0.2), "thank", 0.9,
+              text="thanks so much, have a lovely evening"), "chat", ["smalltalk"], "", 0),
+        # A long message near an article says more than small talk, question-shaped or not (customer
+        # voice: this was "Bye for now!")…
+        (Turn(result("unsure", confidence=0.3, similarity=0.5), "goodbye", 0.9,
+              text="I paid on time and still got a late fee, I want it taken off"), "escalate", ["human_topic"],
+         "billing", 2),
+        # …and "keep trying" is small talk too ("are you using carrier grade NAT" was taken for it).
+        (Turn(result("unsure", confidence=0.3, similarity=0.5), "keep_bot", 0.9,
+              text="are you using carrier grade NAT"), "offer", ["low_confidence"], "billing", 3),
+        (Turn(result("unsure", confidence=0.1, similarity=0.2), "keep_bot", 0.9, text="/keep_bot"),
+         "chat", ["smalltalk"], "", 0),
+        # A question with one mildly negative word is no complaint (VADER -0.1 for "against").
+        (Turn(result("answer", "howto"), "complain", 0.92, sentiment=-0.1,
+              text="can my company pay by bank transfer against an invoice"), "offer", ["possible_complaint"],
+         "technical", 2),
         # A wrong off-topic guess does not hide a sure article; a real off-topic message gets an offer.
         (Turn(result("answer"), "out_of_scope", 0.9, text="cn i use my own routr"), "answer", [], "", 0),
         (Turn(result("unsure"), "out_of_scope", 0.9, text="do you sell TV packages"), "offer", ["out_of_scope"],
