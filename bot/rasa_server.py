@@ -11,6 +11,8 @@ error and its message are Rasa's.
 Second, every event read back from the tracker store looks up its class by walking all of
 ``Event``'s subclasses (``Event.resolve_by_type``): 4 % of the server's CPU, growing with the
 conversation. The class Rasa's own walk finds for a name is kept and reused.
+
+The tracker store the endpoints name, bot/cached_tracker_store.py, is the third.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ def cache_event_classes() -> None:
 
 
 if __name__ == "__main__":
+    # The endpoints name this tracker store; Rasa would fall back to memory, with only a warning,
+    # if it failed to import there. Here the server fails to start instead.
+    import cached_tracker_store  # noqa: F401
+
     reuse_action_response_validator()
     cache_event_classes()
     from rasa.__main__ import main

@@ -1,6 +1,7 @@
 """Rasa's endpoints file, written for each start from the settings (it holds secrets: mode 0600).
 
-Embedded: SQLite tracker store, in-memory lock store. Production: the tracker store in
+Embedded: SQLite tracker store (Rasa's SQL store with the conversations it served last kept in
+memory), in-memory lock store. Production: the tracker store in
 PostgreSQL (its own database beside the app's) and Rasa's RedisLockStore, so several Rasa
 replicas can serve one conversation without two of them processing it at once.
 """
@@ -17,17 +18,21 @@ from sqlalchemy.engine import make_url
 
 from candor.settings import Settings
 
+TRACKER_STORE = "cached_tracker_store.CachedSQLTrackerStore"
+
 
 def rasa_endpoints(settings: Settings) -> dict[str, Any]:
     # Rasa sends the token as a query parameter; the action server refuses calls without it.
     endpoints: dict[str, Any] = {"action_endpoint": {"url": f"{settings.actions_url}/webhook",
                                                      "token": settings.rasa_token}}
     tracker = make_url(settings.rasa_tracker_url)
+    # Rasa's SQL store, remembering the conversations it served last (bot/cached_tracker_store.py).
     if tracker.drivername.startswith("sqlite"):
-        endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": tracker.database}
+        endpoints["tracker_store"] = {"type": TRACKER_STORE, "dialect": "sqlite", "db": tracker.database}
     else:
         endpoints["tracker_store"] = {
-            "type": "SQL", "dialect": "postgresql", "url": tracker.host or "127.0.0.1", "port": tracker.port or 5432,
+            "type": TRACKER_STORE, "dialect": "postgresql", "url": tracker.host or "127.0.0.1",
+            "port": tracker.port or 5432,
             "db": tracker.database, "username": tracker.username, "password": tracker.password,
             "login_db": "postgres",  # Rasa creates its database from there when it is missing
         }

@@ -37,7 +37,7 @@ def test_production_refuses_unreachable_services(tmp_path):
 
 
 def test_production_endpoints_put_trackers_in_postgres_and_locks_in_redis(tmp_path):
-    from candor.rasa_endpoints import rasa_endpoints, write_endpoints
+    from candor.rasa_endpoints import TRACKER_STORE, rasa_endpoints, write_endpoints
     from candor.settings import Settings
 
     settings = Settings(env="production", var_dir=tmp_path, rasa_token=SECRETS["CANDOR_RASA_TOKEN"],
@@ -45,7 +45,7 @@ def test_production_endpoints_put_trackers_in_postgres_and_locks_in_redis(tmp_pa
                         database_url="postgresql+psycopg://candor:s3cret@db.internal:5433/candor")
     endpoints = rasa_endpoints(settings)
     assert endpoints["tracker_store"] == {
-        "type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 5433, "db": "candor_rasa",
+        "type": TRACKER_STORE, "dialect": "postgresql", "url": "db.internal", "port": 5433, "db": "candor_rasa",
         "username": "candor", "password": "s3cret", "login_db": "postgres"}
     assert endpoints["lock_store"] == {"type": "redis", "url": "10.0.0.5", "port": 6380, "db": 3, "password": "pw",
                                        "key_prefix": "candor"}
@@ -55,11 +55,12 @@ def test_production_endpoints_put_trackers_in_postgres_and_locks_in_redis(tmp_pa
 
 
 def test_embedded_endpoints_use_sqlite_and_no_lock_store(tmp_path):
-    from candor.rasa_endpoints import rasa_endpoints
+    from candor.rasa_endpoints import TRACKER_STORE, rasa_endpoints
     from candor.settings import Settings
 
     endpoints = rasa_endpoints(Settings(var_dir=tmp_path, rasa_token="t"))
-    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "rasa-tracker.db")}
+    assert endpoints["tracker_store"] == {"type": TRACKER_STORE, "dialect": "sqlite",
+                                          "db": str(tmp_path / "rasa-tracker.db")}
     assert "lock_store" not in endpoints
 
 

@@ -1,5 +1,7 @@
 """bot/rasa_server.py: Rasa's action-response check, with its schema checked once, still accepts
-what Rasa accepts and rejects what it rejects, with Rasa's own error (run in the Rasa environment)."""
+what Rasa accepts and rejects what it rejects, with Rasa's own error; its event-class cache resolves
+as Rasa does; and bot/cached_tracker_store.py reads back what Rasa's SQL store reads (all run in
+the Rasa environment)."""
 
 import json
 import subprocess
@@ -34,10 +36,10 @@ print(json.dumps(out))
 """
 
 
-def in_rasa_env(probe: str) -> dict:
+def in_rasa_env(probe: str, *args: str) -> dict:
     """Run a probe with the Rasa environment's Python; its last printed line is JSON."""
     settings = get_settings()
-    result = subprocess.run([str(settings.rasa_venv / "bin" / "python"), "-c", probe], cwd=settings.root,
+    result = subprocess.run([str(settings.rasa_venv / "bin" / "python"), "-c", probe, *args], cwd=settings.root,
                             capture_output=True, text=True, timeout=300, env=rasa_env())
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -72,3 +74,111 @@ print(json.dumps({"same": before == after, "default": Event.resolve_by_type("nop
 def test_cached_event_classes_resolve_as_rasa_does():
     assert in_rasa_env(EVENTS_PROBE) == {"same": True, "default": "SlotSet",
                                          "unknown": "Unknown event name 'no_such_event'.", "topic": None}
+
+
+TRACKER_PROBE = """
+import asyncio, json, os, sys, tempfile
+sys.path.insert(0, "bot")
+from cached_tracker_store import CachedSQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+domain = Domain.from_yaml('''
+version: "3.1"
+intents: [greet]
+slots:
+  rating:
+    type: text
+    mappings: [{type: custom}]
+''')
+db = os.path.join(tempfile.mkdtemp(), "tracker.db")
+ours = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=db)
+replica = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=db)   # a second Rasa server
+rasa = SQLTrackerStore(domain=domain, dialect="sqlite", db=db)             # Rasa's own, for comparison
+reads = []
+rasa_retrieve = SQLTrackerStore._retrieve
+async def counted(self, sender_id, fetch_events_from_all_sessions):
+    reads.append(self is ours)
+    return await rasa_retrieve(self, sender_id, fetch_events_from_all_sessions)
+SQLTrackerStore._retrieve = counted
+
+def dicts(tracker):
+    return None if tracker is None else [event.as_dict() for event in tracker.events]
+
+async def turn(store, text, slot=None):
+    tracker = await store.retrieve("c1")
+    tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0}))
+    if slot:
+        tracker.update(SlotSet("rating", slot))
+    for event in (ActionExecuted("utter_greet"), BotUttered(text.upper()), ActionExecuted("action_listen")):
+        tracker.update(event)
+    await store.save(tracker)
+
+async def same():
+    mine, theirs = await ours.retrieve("c1"), await rasa.retrieve("c1")
+    return dicts(mine) == dicts(theirs) and mine.current_slot_values() == theirs.current_slot_values()
+
+def stored():
+    with rasa.session_scope() as session:
+        return session.query(rasa.SQLEvent).filter(rasa.SQLEvent.sender_id == "c1").count()
+
+async def main():
+    out = {}
+    start = DialogueStateTracker("c1", domain.slots)
+    for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
+        start.update(event)
+    await ours.save(start)
+    await turn(ours, "one")            # read from the database: the session has just started
+    reads.clear()
+    await turn(ours, "two", slot="4")
+    out["kept"] = reads.count(True) == 0
+    out["same_after_two"] = await same()
+    out["slot"] = (await ours.retrieve("c1")).get_slot("rating")
+    await turn(replica, "three")       # another server wrote since
+    latest = await ours.retrieve("c1")
+    out["sees_the_other_server"] = latest.latest_message.text == "three" and await same()
+    await turn(ours, "four")
+    out["same_after_four"] = await same()
+    out["no_row_twice"] = stored() == len((await rasa.retrieve_full_tracker("c1")).events) == 3 + 4 * 4 + 1
+    with rasa.session_scope() as session:   # erasure
+        session.query(rasa.SQLEvent).filter(rasa.SQLEvent.sender_id == "c1").delete()
+        session.commit()
+    out["erased"] = await ours.retrieve("c1") is None
+    small = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=db, cache_size=2)
+    for sender in ("a", "b", "c"):
+        tracker = DialogueStateTracker(sender, domain.slots)
+        tracker.update(ActionExecuted("action_listen"))
+        await small.save(tracker)
+        await small.retrieve(sender)
+    out["bounded"] = sorted(small._kept)
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+def test_the_cached_tracker_store_reads_what_rasas_sql_store_reads():
+    out = in_rasa_env(TRACKER_PROBE)
+    assert out == {"kept": True, "same_after_two": True, "slot": "4", "sees_the_other_server": True,
+                   "same_after_four": True, "no_row_twice": True, "erased": True, "bounded": ["b", "c"]}
+
+
+ENDPOINTS_PROBE = """
+import json, sys
+sys.path.insert(0, "bot")
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.utils.endpoints import EndpointConfig
+store = TrackerStore.create(EndpointConfig.from_dict(json.loads(sys.argv[1])), Domain.empty())
+print(json.dumps({"store": type(store).__name__}))
+"""
+
+
+def test_the_endpoints_file_gives_rasa_the_cached_store_not_its_memory_fallback(tmp_path):
+    from candor.rasa_endpoints import rasa_endpoints
+    from candor.settings import Settings
+
+    tracker_store = rasa_endpoints(Settings(var_dir=tmp_path, rasa_token="t"))["tracker_store"]
+    assert in_rasa_env(ENDPOINTS_PROBE, json.dumps(tracker_store)) == {"store": "CachedSQLTrackerStore"}
