@@ -34,24 +34,25 @@ def failures_in_a_row(session: Session, conversation_id: str, latest_failed: boo
     so does a person's help: after an agent hands the customer back to the bot (or the customer
     rates the chat) the slate is clean, so earlier failures no longer colour the tone.
     """
-    events = session.scalars(
-        select(Event)
+    # Two columns, not Event objects: read on every turn, and the ORM's objects cost more than the query.
+    events = session.execute(
+        select(Event.kind, Event.data)
         .where(Event.conversation_id == conversation_id,
                Event.kind.in_(["answer", "unsure", "feedback", "resolved", "rating", "escalation_withdrawn"]))
         .order_by(Event.id.desc())
         .limit(look_back)
     )
     count, failed_next = 0, latest_failed
-    for event in events:
-        if event.kind in ("resolved", "rating", "escalation_withdrawn"):
+    for kind, data in events:
+        if kind in ("resolved", "rating", "escalation_withdrawn"):
             break
-        if event.kind == "feedback":
-            if event.data.get("helpful"):
+        if kind == "feedback":
+            if data.get("helpful"):
                 break
             failed_next = True
             continue
-        if event.kind == "answer" and not failed_next:
+        if kind == "answer" and not failed_next:
             break
         count += 1
-        failed_next = bool(event.data.get("rephrased"))
+        failed_next = bool(data.get("rephrased"))
     return count
