@@ -93,10 +93,10 @@ class ChatService:
 
     def customer_turn(self, conversation: Conversation, text: str, idempotency_key: str | None = None) -> TurnResult:
         with self.locks.hold(f"turn:{conversation.id}"):
-            if idempotency_key and (done := self.replay(conversation.id, idempotency_key, text)):
-                return done
             try:
-                with session_scope() as session:
+                with session_scope() as session:  # one transaction: the replay check, then the message
+                    if idempotency_key and (done := self._replayed(session, conversation.id, idempotency_key, text)):
+                        return done
                     stored = self._store_customer_message(session, conversation.id, text, idempotency_key)
             except IntegrityError:
                 # Another web worker stored the same keyed request a moment ago.
@@ -158,18 +158,21 @@ class ChatService:
     def replay(self, conversation_id: str, idempotency_key: str, text: str) -> TurnResult | None:
         """The answer to a request already processed: the replies stored after its message."""
         with session_scope() as session:
-            seen = session.get(IdempotencyKey, (conversation_id, idempotency_key))
-            if seen is None:
-                return None
-            original, *after = conversations.transcript(session, conversation_id, after=seen.message_seq - 1)
-            if (original.payload or {}).get("payload", original.text) != redact(text, self.redact_kinds):
-                raise KeyReused("This Idempotency-Key was used for a different message; use a new key per message.")
-            replies = []
-            for message in after:
-                if message.sender == "customer":
-                    break
-                replies.append(public_message(message))
-            return TurnResult(replies, session.get_one(Conversation, conversation_id).status, replayed=True)
+            return self._replayed(session, conversation_id, idempotency_key, text)
+
+    def _replayed(self, session: Session, conversation_id: str, idempotency_key: str, text: str) -> TurnResult | None:
+        seen = session.get(IdempotencyKey, (conversation_id, idempotency_key))
+        if seen is None:
+            return None
+        original, *after = conversations.transcript(session, conversation_id, after=seen.message_seq - 1)
+        if (original.payload or {}).get("payload", original.text) != redact(text, self.redact_kinds):
+            raise KeyReused("This Idempotency-Key was used for a different message; use a new key per message.")
+        replies = []
+        for message in after:
+            if message.sender == "customer":
+                break
+            replies.append(public_message(message))
+        return TurnResult(replies, session.get_one(Conversation, conversation_id).status, replayed=True)
 
     def _store_replies(self, conversation_id: str, replies: list[dict[str, Any]]) -> TurnResult:
         out: list[dict[str, Any]] = []
