@@ -41,7 +41,7 @@ def failures_in_a_row(session: Session, conversation_id: str, latest_failed: boo
                Event.kind.in_(["answer", "unsure", "feedback", "resolved", "rating", "escalation_withdrawn"]))
         .order_by(Event.id.desc())
         .limit(look_back)
-    )
+    ).tuples()
     count, failed_next = 0, latest_failed
     for kind, data in events:
         if kind in ("resolved", "rating", "escalation_withdrawn"):
