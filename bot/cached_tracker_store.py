@@ -42,10 +42,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        events = self.SQLEvent.__table__
+        # Built once (asked twice a turn): an ORM query rebuilt per call cost more than its answer.
+        self._last_id_query = sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("s"))
 
     def _last_id(self, session: Any, sender_id: str) -> int | None:
-        query = session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id)
-        return query.scalar()
+        return session.execute(self._last_id_query, {"s": sender_id}).scalar()
 
     def _keep(self, sender_id: str, events: list[Event], last_id: int | None) -> None:
         if last_id is None or not events or self.cache_size <= 0:

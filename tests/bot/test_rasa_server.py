@@ -182,3 +182,32 @@ def test_the_endpoints_file_gives_rasa_the_cached_store_not_its_memory_fallback(
 
     tracker_store = rasa_endpoints(Settings(var_dir=tmp_path, rasa_token="t"))["tracker_store"]
     assert in_rasa_env(ENDPOINTS_PROBE, json.dumps(tracker_store)) == {"store": "CachedSQLTrackerStore"}
+
+
+SERIALIZE_PROBE = """
+import asyncio, json, sys
+sys.path.insert(0, "bot")
+from rasa_server import serialize_action_calls_with_ujson
+from rasa.utils.endpoints import EndpointConfig
+serialize_action_calls_with_ujson()
+tracker = {"sender_id": "c1", "latest_message": {"text": "£60 for the router/hub? «ok»", "intent": {
+           "name": "ask_cost", "confidence": 0.9876543210123456}}, "events": [{"event": "slot", "value": None,
+           "timestamp": 1764600000.123456}], "big": 2 ** 70}
+async def main():
+    endpoint = EndpointConfig("http://127.0.0.1:9/webhook", headers={"X-Probe": "1"},
+                              basic_auth={"username": "u", "password": "p"})
+    async with endpoint.session() as session:
+        written = session.json_serialize(tracker)
+        small = session.json_serialize({k: v for k, v in tracker.items() if k != "big"})
+        return {"same": json.loads(written) == tracker, "small_same": json.loads(small) == {
+                    k: v for k, v in tracker.items() if k != "big"},
+                "ujson": "router\\\\/hub" in small,  # ujson escapes "/", json.dumps does not
+                "header": session.headers.get("X-Probe"), "auth": session.auth is not None,
+                "timeout": session.timeout.total}
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+def test_action_calls_are_written_with_ujson_and_read_back_the_same():
+    out = in_rasa_env(SERIALIZE_PROBE)
+    assert out == {"same": True, "small_same": True, "ujson": True, "header": "1", "auth": True, "timeout": 300}
