@@ -84,6 +84,7 @@ VARIANTS: dict[str, list[Callable[[Config], None]]] = {
     "no char n-grams": [_drop_char_ngrams],
     "no lexical-syntactic": [_drop("pipeline", "LexicalSyntacticFeaturizer")],
     "logistic regression for DIET": [_replace_diet],
+    "no MemoizationPolicy": [_drop("policies", "MemoizationPolicy")],
 }
 
 
