@@ -59,6 +59,24 @@ def test_edits_and_removals_apply_immediately(embedder):
     assert all(h.article_id != "cancel" for h in index.search("how do i cancel").hits)
 
 
+def test_an_answer_is_composed_once_per_article_version(embedder, monkeypatch):
+    import knowledge.search as search_module
+
+    composed = []
+    real = search_module.compose
+    monkeypatch.setattr(search_module, "compose", lambda doc, matched=None: composed.append(doc.article_id)
+                        or real(doc, matched))
+    index = KnowledgeSearch(embedder)
+    index.upsert(DOCS)
+    first = index.search("how much is installation")
+    assert index.search("how much is installation").best.passage == first.best.passage
+    assert composed.count("install-fee") == 1
+    index.upsert([Doc("install-fee", "What installation costs and why", "cost", "Installation is now £75.",
+                      ("how much is installation",))])
+    assert index.search("how much is installation").best.passage == "Installation is now £75."  # not stale
+    assert composed.count("install-fee") == 2
+
+
 def test_the_words_of_an_example_question_count_not_only_its_meaning(embedder):
     """Two articles close in meaning; the one whose example question shares the customer's words wins."""
     docs = [
