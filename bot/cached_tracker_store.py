@@ -87,7 +87,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 rows = [self._row(sender_id, event) for event in new]
                 session.add_all(rows)
                 session.flush()
-                last_id = rows[-1].id if rows else last_id
+                last_id = max((row.id for row in rows), default=last_id)
                 session.commit()
                 if not any(isinstance(event, SessionStarted) for event in new):
                     self._keep(sender_id, events, last_id)
