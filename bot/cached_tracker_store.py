@@ -13,6 +13,10 @@ other writer (another Rasa replica, an erasure) changes that id, and the session
 the database as Rasa does. A save appends only the events after those the tracker was built
 from. A new session (`SessionStarted`) is not kept: Rasa's read starts at the last one, so it
 is read back once from the database.
+
+After an erasure (which deletes the conversation's rows) the kept events are never served again:
+the next read sees no last id and drops them; until then, or until 500 newer conversations push
+them out, they are only in this process's memory, as a plain bot's in-memory store would hold them.
 """
 
 from __future__ import annotations
