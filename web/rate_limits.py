@@ -52,7 +52,8 @@ class RateLimits:
 _WHO = {"ip": "from one address", "conversation": "in one conversation", "login": "for sign-in from one address"}
 
 
-def _limits(request: Request) -> RateLimits:
+async def _limits(request: Request) -> RateLimits:
+    # async: it only reads app state (a sync dependency costs a hop to a worker thread).
     limits: RateLimits = request.app.state.rate_limits  # Starlette's app state is untyped
     return limits
 
