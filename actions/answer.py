@@ -87,6 +87,11 @@ class ActionAnswerFromKb(OffLoop, Action):
         )
         decision = services.router.decide(turn)
         if decision.action == "chat":
+            # Kept like any decision, so `candor eval --explain` and the timeline can say that the NLU
+            # read the message as small talk ("… I want it taken off" was a goodbye).
+            record_event(tracker.sender_id, "smalltalk", question=text, intent=intent,
+                         intent_confidence=round(confidence, 4), confidence=round(result.confidence, 4),
+                         considered=[h.article_id for h in result.hits[:3]])
             for response in SMALLTALK.get(intent or "", ["utter_anything_else"]):
                 dispatcher.utter_message(response=response)
             if intent in ENDINGS and tracker.get_slot("rating") is None:

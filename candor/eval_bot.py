@@ -78,12 +78,14 @@ def cited_in(reply: dict[str, Any]) -> str | None:
 def what_the_bot_saw(timeline: list[dict[str, Any]]) -> dict[str, Any]:
     """Intent, KB confidence, considered articles and reasons, from a touchpoint's event timeline."""
     seen: dict[str, Any] = {"timeline": True}
-    answer = next((e for e in timeline if e.get("kind") in ("answer", "unsure")), None)
+    answer = next((e for e in timeline if e.get("kind") in ("answer", "unsure", "smalltalk")), None)
     if answer is not None:
         seen["confidence"] = answer.get("confidence")
         seen["considered"] = answer.get("considered") or []
         seen["reasons"] = answer.get("reasons") or []
         seen["sure"] = answer.get("kind") == "answer" or None
+        if answer.get("kind") == "smalltalk":
+            seen["action"] = "small talk reply"
         for key in ("intent", "intent_confidence", "action", "searched_as"):
             if answer.get(key) is not None:
                 seen[key] = answer[key]

@@ -158,6 +158,16 @@ def test_the_timeline_gives_the_ranking_and_what_the_bot_saw():
     assert "right article was #2" in block
 
 
+def test_a_small_talk_reply_says_which_intent_took_the_message():
+    timeline = [{"kind": "smalltalk", "question": "I paid on time and still got a late fee, I want it taken off",
+                 "intent": "goodbye", "intent_confidence": 0.91, "confidence": 0.2,
+                 "considered": ["missed-payment-and-late-fee"]}]
+    question = parse_question({"text": timeline[0]["question"], "expected": None, "escalate": True})
+    o = outcome_from_reply(question, {"status": "bot", "messages": [bot("Bye for now!", [], [])]}, 0.1, timeline)
+    block = eval_report.miss_block(o, misses(o))
+    assert "intent goodbye (0.91)" in block and "decision small talk reply" in block
+
+
 def test_json_has_the_documented_keys_and_every_run_when_several():
     runs = [eval_report.Run("search", None, [outcome(["a"], answered="a")]),
             eval_report.Run("bot", 1, [outcome(["a"], answered="a")], [(QUESTION, "HTTP 429: slow down")])]

@@ -112,6 +112,15 @@ def test_a_greeting_asks_for_no_rating(action):
     assert all("rate this chat" not in (m.get("text") or "") for m in messages)
 
 
+def test_a_small_talk_reply_keeps_what_the_bot_saw(action, session):
+    turn = tracker("hello", "greet", 0.95)
+    run(action, turn)
+    [event] = session.scalars(select(Event).where(Event.conversation_id == turn.sender_id)).all()
+    assert event.kind == "smalltalk"
+    assert event.data["intent"] == "greet" and event.data["intent_confidence"] == 0.95
+    assert event.data["question"] == "hello" and "confidence" in event.data
+
+
 def test_keep_trying_gets_its_own_reply_but_a_question_taken_for_it_is_answered(action):
     _, messages = run(action, tracker("/keep_bot", "keep_bot", 1.0))
     assert [m.get("response") for m in messages] == ["utter_keep_trying"]
