@@ -89,9 +89,7 @@ class ActionAnswerFromKb(OffLoop, Action):
         if decision.action == "chat":
             # Kept like any decision, so `candor eval --explain` and the timeline can say that the NLU
             # read the message as small talk ("… I want it taken off" was a goodbye).
-            record_event(tracker.sender_id, "smalltalk", question=text, intent=intent,
-                         intent_confidence=round(confidence, 4), confidence=round(result.confidence, 4),
-                         considered=[h.article_id for h in result.hits[:3]])
+            _record(tracker.sender_id, text, result, decision, rephrased)
             for response in SMALLTALK.get(intent or "", ["utter_anything_else"]):
                 dispatcher.utter_message(response=response)
             if intent in ENDINGS and tracker.get_slot("rating") is None:
@@ -193,7 +191,7 @@ def _record(conversation_id: str, text: str, result: SearchResult, decision: Dec
     evidence = decision.evidence
     record_event(
         conversation_id,
-        "answer" if decision.action == "answer" else "unsure",
+        {"answer": "answer", "chat": "smalltalk"}.get(decision.action, "unsure"),
         question=text,
         article_id=result.best.article_id if result.best else None,
         confidence=round(result.confidence, 4),
