@@ -37,6 +37,7 @@ OPENINGS = {
     "repeated_failure": "I'm sorry this has been frustrating.",
     "high_value_decision": SALES_OPENING,
     "possible_complaint": "If something has gone wrong, a person can look into it.",
+    "possible_request": "Would you rather talk to someone?",
     "out_of_scope": "That's outside what I can help with.",
 }
 # Small talk is answered with the domain's own responses (Rasa fills them in).

@@ -20,6 +20,7 @@ from actions.common import (
 )
 from actions.services import Services, default_services
 from conversations.reply import BotReply
+from routing.phrasing import mentions_person
 from routing.policy import Turn
 from routing.requests import on_request
 
@@ -49,8 +50,14 @@ class ActionEscalate(OffLoop, _Routing, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         router = self.services.router
+        offer = last_offer(tracker)
+        text = tracker.latest_message.get("text") or ""
+        if offer is None and text.strip() and not text.startswith("/") and not mentions_person(text):
+            # The NLU's guess alone ("call aj"): the router weighs it against the knowledge base,
+            # which answers and offers a person when it is sure, and hands over when it is not.
+            return ActionAnswerFromKb(self._services).act(dispatcher, tracker, domain)
         turn = self.turn(tracker)
-        decision = on_request(router, turn, last_offer(tracker))
+        decision = on_request(router, turn, offer)
         now = turn.now or self.services.clock()
         wait = wait_minutes(router, decision)
         dispatcher.utter_message(text=connecting_text(decision, wait, now), buttons=QUEUED_BUTTONS,

@@ -39,6 +39,23 @@ _PERSON = re.compile(
 )
 
 
+# Any word for a person or for reaching one. The NLU's "request_human" on a message without one
+# ("call aj", "please spell doctor") is a guess from a few dozen examples, not a customer's request.
+_PERSON_WORD = re.compile(
+    r"\b(?:person|people|human|humans|agent|agents|someone|somebody|anyone|anybody|staff|operator|"
+    r"colleague|colleagues|representative|rep|adviser|advisor|manager|supervisor|team|support|"
+    r"customer\s+(?:service|care)|bot|robot|chatbot|automated|real|live|actual)\b"
+    r"|\b(?:speak|talk|chat)\s+(?:to|with)\b|\b(?:call|ring|phone)\s+(?:me|us|back)\b"
+    r"|\b(?:number|line)\s+(?:i|we|to)\s+(?:can\s+)?(?:call|ring|phone)\b",
+    re.IGNORECASE,
+)
+
+
+def mentions_person(text: str) -> bool:
+    """The message names a person, or a way of reaching one, at all."""
+    return bool(_PERSON_WORD.search(text))
+
+
 def asks_for_person(text: str) -> bool:
     """The message asks to deal with a person, whatever else it asks."""
     return bool(_PERSON.search(text))

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from knowledge.search import SearchResult
 from routing.config import PersonalizationRule, PolicyConfig, PolicyError, RuleWhen, load_policy
-from routing.phrasing import asks_for_person, wants_information
+from routing.phrasing import asks_for_person, mentions_person, wants_information
 from touchpoints.journey_facts import JourneyFacts
 
 __all__ = ["Decision", "JourneyFacts", "PolicyConfig", "PolicyError", "Router", "Turn", "load_policy"]
@@ -97,10 +97,15 @@ class Router:
             complaint = trusted_intent == "complain"
             # A calm question is no complaint whatever the NLU guessed: answered if the KB can, else offered.
             calm_question = informational and turn.sentiment > self.config.complaint_answer_above_sentiment
-            if not (complaint and calm_question):
+            if complaint and calm_question:
+                reasons.append("possible_complaint")
+            elif not complaint and confident and _typed_without_person(turn.text, spelled):
+                # "call aj", "please spell doctor": no word for a person, and the KB is sure of an
+                # article; it is answered and a person offered beside it (one click away).
+                reasons.append("possible_request")
+            else:
                 return self._escalate("escalate", ["complaint" if complaint else "explicit_request"], evidence, turn,
                                       topic=trusted_intent)
-            reasons.append("possible_complaint")
         if trusted_intent in self.config.smalltalk_intents and not (
             (informational or _says_more(turn.text)) and (confident or self._near(turn.search))
         ):
@@ -262,6 +267,11 @@ def _facts(turn: Turn) -> dict[str, Any]:
 def _reads_as(says: Callable[[str], bool], text: str, spelled: str) -> bool:
     """The message says it as typed, or once search spelled out its shorthand ("cn i…")."""
     return says(text) or bool(spelled) and says(spelled)
+
+
+def _typed_without_person(text: str, spelled: str) -> bool:
+    """Typed by the customer (not a button's "/request_human") and naming no person at all."""
+    return bool(text.strip()) and not text.startswith("/") and not _reads_as(mentions_person, text, spelled)
 
 
 def _says_more(text: str) -> bool:

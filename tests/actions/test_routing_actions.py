@@ -164,6 +164,20 @@ def test_an_old_offer_does_not_steer_a_later_request(search):
     assert message["custom"]["handoff"]["team"] == "general"
 
 
+def test_a_request_for_a_person_that_names_no_person_is_weighed_against_the_knowledge_base(search):
+    # CLINC150 dev through the bot: "call aj please", "please spell doctor" were queued for a person
+    # on the NLU's word alone. Sure of an article: answered, with a person one click away.
+    message = run(ActionEscalate(services(search)), tracker("installation price please", "request_human", 0.9))
+    assert message["text"].startswith("Installation is free on a 12-month contract")
+    assert "Would you rather talk to someone? I can connect you with a person" in message["text"]
+    assert (message["custom"]["decision"]["action"], message["custom"]["decision"]["reasons"]) == (
+        "offer", ["possible_request"])
+    assert "handoff" not in message["custom"] and "/request_human" in [b["payload"] for b in message["buttons"]]
+    # Not sure of one: handed over as before.
+    message = run(ActionEscalate(services(search)), tracker("remind me to check the steak", "request_human", 0.9))
+    assert message["custom"]["handoff"]["reasons"] == ["explicit_request"]
+
+
 def test_the_action_package_registers_with_the_action_server():
     from rasa_sdk.executor import ActionExecutor
 

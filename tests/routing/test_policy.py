@@ -92,6 +92,20 @@ def test_decision_table(turn, action, reasons, team, priority):
         # An explicit request for a person wins over a sure answer.
         (Turn(result("answer"), "request_human", 0.9, text="can I talk to a person about the router fee?"),
          "escalate", ["explicit_request"], "general", 2),
+        # The NLU's "request_human" on a message naming no person (CLINC150 dev: "call aj please",
+        # "please spell doctor") is answered when the KB is sure, with a person offered beside it…
+        (Turn(result("answer"), "request_human", 0.9, text="call aj please"), "offer", ["possible_request"],
+         "billing", 3),
+        # …and handed over when the KB is not, or when it names a person or a way to reach one, or is
+        # the "Talk to a person" button's payload.
+        (Turn(result("unsure"), "request_human", 0.9, text="call aj please"), "escalate", ["explicit_request"],
+         "general", 2),
+        (Turn(result("answer"), "request_human", 0.9, text="can someone from billing ring me back"), "escalate",
+         ["explicit_request"], "general", 2),
+        (Turn(result("answer"), "request_human", 0.9, text="is there a number i can call"), "escalate",
+         ["explicit_request"], "general", 2),
+        (Turn(result("answer"), "request_human", 0.9, text="/request_human"), "escalate", ["explicit_request"],
+         "general", 2),
         # Small talk gets its own reply, unless it also asks something the KB is sure of.
         (Turn(result("unsure"), "greet", 0.95, text="hi"), "chat", ["smalltalk"], "", 0),
         (Turn(result("answer"), "greet", 0.95, text="hello"), "chat", ["smalltalk"], "", 0),

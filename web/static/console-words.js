@@ -8,6 +8,7 @@ const ConsoleWords = (() => {
     explicit_request: "Asked for a person",
     complaint: "Complaint",
     possible_complaint: "May be a complaint",
+    possible_request: "May be asking for a person",
     human_topic: "A topic people handle",
     negative_sentiment: "Customer sounds unhappy",
     repeated_failure: "The bot failed several times",
