@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -123,26 +123,25 @@ class ChatService:
     ) -> TurnResult | tuple[str, str]:
         """Store the message (and its key, in the same transaction); a waiting customer's e-mail
         address is answered here. Returns the conversation status and the masked text."""
-        current = session.get_one(Conversation, conversation_id)
-        if current.status == ConversationStatus.CLOSED:  # read under the turn lock, after any replay
-            return _rating_after_close(session, current, text, idempotency_key)
+        status = _status(session, conversation_id)
+        if status == ConversationStatus.CLOSED:  # read under the turn lock, after any replay
+            return _rating_after_close(session, session.get_one(Conversation, conversation_id), text, idempotency_key)
         # Masked before it is stored or reaches Rasa's tracker store; an address a waiting
         # customer leaves for a follow-up is still read from what they typed.
         masked = redact(text, self.redact_kinds)
         # A button click is kept as the words on the button; Rasa still gets the payload.
-        title = _button_title(session, current.id, masked)
-        message = conversations.append(session, current.id, "customer", title or masked,
+        title = _button_title(session, conversation_id, masked)
+        message = conversations.append(session, conversation_id, "customer", title or masked,
                                        {"payload": masked} if title else None)
         if idempotency_key:
-            session.add(IdempotencyKey(conversation_id=current.id, key=idempotency_key, message_seq=message.seq))
+            session.add(IdempotencyKey(conversation_id=conversation_id, key=idempotency_key, message_seq=message.seq))
             session.flush()
-        status = current.status
         if status == ConversationStatus.QUEUED and masked == KEEP_BOT_PAYLOAD:
-            return self._leave_queue(session, current)
+            return self._leave_queue(session, session.get_one(Conversation, conversation_id))
         email = service_level.find_email(text) if status == ConversationStatus.QUEUED else None
         if email:
             # Waiting customers were told they can leave an address instead of waiting.
-            _, ack = mail.leave_follow_up(session, current.id, email)  # and the acknowledgement e-mail
+            _, ack = mail.leave_follow_up(session, conversation_id, email)  # and the acknowledgement e-mail
             return TurnResult([public_message(ack)], status)
         return status, masked
 
@@ -177,7 +176,7 @@ class ChatService:
     def _store_replies(self, conversation_id: str, replies: list[dict[str, Any]]) -> TurnResult:
         out: list[dict[str, Any]] = []
         with session_scope() as session:
-            current = session.get_one(Conversation, conversation_id)
+            current = None  # the ORM object only when a handoff needs it: loading it was a third of this call
             for reply in replies:
                 bot = BotReply.read(reply["custom"])
                 payload = {
@@ -191,8 +190,9 @@ class ChatService:
                     out.append(public_message(stored))
                 if bot.handoff is not None:
                     handoff = bot.handoff
+                    current = current or session.get_one(Conversation, conversation_id)
                     self._escalate(session, current, handoff.reasons, handoff.team, handoff.priority, handoff.evidence)
-            return TurnResult(out, current.status)
+            return TurnResult(out, current.status if current is not None else _status(session, conversation_id))
 
     def _bot_down(self, conversation_id: str) -> TurnResult:
         with session_scope() as session:
@@ -236,6 +236,15 @@ class ChatService:
                    reasons=reasons, evidence=evidence or {})
         # A team that assigns automatically gives it to an online agent with room at once.
         assignment.fill(session, self.router.config.assignment, escalation.team, utcnow())
+
+
+_STATUS = select(Conversation.status).where(Conversation.id == bindparam("conversation_id"))
+
+
+def _status(session: Session, conversation_id: str) -> str:
+    """The conversation's status, read on every turn without loading the whole row."""
+    status: str = session.execute(_STATUS, {"conversation_id": conversation_id}).scalar_one()
+    return status
 
 
 RATING_PAYLOAD = re.compile(r'/rate\{"rating": ?"([1-5])"\}')

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from touchpoints.models import Conversation, Event, Touchpoint
@@ -26,17 +26,29 @@ class JourneyFacts:
     escalated_here: bool = False      # this conversation already went to a person (maybe left the queue since)
 
 
-def journey_facts(session: Session, conversation_id: str, now: datetime) -> JourneyFacts:
-    """The facts for the customer behind ``conversation_id``; empty for an anonymous conversation."""
-    conversation = session.get(Conversation, conversation_id)
-    escalated = session.scalar(select(Event.id).where(Event.conversation_id == conversation_id,
-                                                      Event.kind == "escalated").limit(1)) is not None
-    if conversation is None or (conversation.customer_id is None and conversation.visitor_id is None):
+# Read on every turn (the action server's routing): built once, as building them per call cost
+# about as much as running them.
+OWNER = select(Conversation.attributes, Conversation.customer_id, Conversation.visitor_id).where(
+    Conversation.id == bindparam("conversation_id"))
+_ESCALATED = select(Event.id).where(Event.conversation_id == bindparam("conversation_id"),
+                                    Event.kind == "escalated").limit(1)
+
+
+def journey_facts(session: Session, conversation_id: str, now: datetime,
+                  owner: tuple[str | None, str | None] | None = None) -> JourneyFacts:
+    """The facts for the customer behind ``conversation_id``; empty for an anonymous conversation.
+    ``owner`` is the conversation's (customer_id, visitor_id) when the caller has read them (OWNER)."""
+    if owner is None:
+        row = session.execute(OWNER, {"conversation_id": conversation_id}).first()
+        owner = (row.customer_id, row.visitor_id) if row is not None else (None, None)
+    customer_id, visitor_id = owner
+    escalated = session.scalar(_ESCALATED, {"conversation_id": conversation_id}) is not None
+    if customer_id is None and visitor_id is None:
         return JourneyFacts(escalated_here=escalated)
-    if conversation.customer_id is not None:
-        same = Conversation.customer_id == conversation.customer_id
+    if customer_id is not None:
+        same = Conversation.customer_id == customer_id
     else:
-        same = (Conversation.customer_id.is_(None)) & (Conversation.visitor_id == conversation.visitor_id)
+        same = (Conversation.customer_id.is_(None)) & (Conversation.visitor_id == visitor_id)
     scored = select(Touchpoint).join(Conversation, Conversation.id == Touchpoint.conversation_id).where(same)
     stage = session.scalar(scored.with_only_columns(Touchpoint.stage)
                            .order_by(Touchpoint.started_at.desc(), Touchpoint.conversation_id.desc()).limit(1))

@@ -8,9 +8,7 @@ from touchpoints.sentiment import sentiment
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize(
-    ("events", "expected"),
-    [
+RUNS = [
         ([], 0),
         ([("answer", {})], 0),
         ([("unsure", {})], 1),
@@ -34,15 +32,30 @@ pytestmark = pytest.mark.unit
         ([("unsure", {}), ("unsure", {}), ("escalation_withdrawn", {})], 0),
         ([("unsure", {}), ("resolved", {}), ("unsure", {})], 1),
         ([("unsure", {}), ("unsure", {}), ("rating", {"score": 4}), "now"], 0),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize(("events", "expected"), RUNS)
 def test_failures_in_a_row(session, events, expected):
+    assert failures(session, events) == expected
+
+
+def test_failures_in_a_row_on_postgresql(postgres_url):
+    # The flags are read inside the database (JSON operators differ between SQLite and PostgreSQL).
+    from candor.db import get_sessionmaker
+
+    with get_sessionmaker(postgres_url)() as session:
+        assert [failures(session, events) for events, _ in RUNS] == [expected for _, expected in RUNS]
+        session.rollback()
+
+
+def failures(session, events) -> int:
     conversation = str(uuid.uuid4())
     latest_failed = events[-1:] == ["now"]
     for kind, data in events[:-1] if latest_failed else events:
         log.record(session, conversation, kind, **data)
     session.flush()
-    assert log.failures_in_a_row(session, conversation, latest_failed=latest_failed) == expected
+    return log.failures_in_a_row(session, conversation, latest_failed=latest_failed)
 
 
 @pytest.mark.parametrize(("text", "negative"), [("I hate this stupid bot", True),
