@@ -45,7 +45,7 @@ _PERSON_WORD = re.compile(
     r"\b(?:person|people|human|humans|agent|agents|someone|somebody|anyone|anybody|staff|operator|"
     r"colleague|colleagues|representative|rep|adviser|advisor|manager|supervisor|team|support|"
     r"customer\s+(?:service|care)|bot|robot|chatbot|automated|real|live|actual)\b"
-    r"|\b(?:speak|talk|chat)\s+(?:to|with)\b|\b(?:call|ring|phone)\s+(?:me|us|back)\b"
+    r"|\b(?:speak|talk|chat)\s+(?:to|with)\b|\b(?:call|ring|phone)\s+(?:me|us|you|u|back)\b"
     r"|\b(?:number|line)\s+(?:i|we|to)\s+(?:can\s+)?(?:call|ring|phone)\b",
     re.IGNORECASE,
 )

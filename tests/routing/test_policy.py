@@ -104,6 +104,8 @@ def test_decision_table(turn, action, reasons, team, priority):
          ["explicit_request"], "general", 2),
         (Turn(result("answer"), "request_human", 0.9, text="is there a number i can call"), "escalate",
          ["explicit_request"], "general", 2),
+        (Turn(result("answer"), "request_human", 0.9, text="can i ring you instead"), "escalate",
+         ["explicit_request"], "general", 2),
         (Turn(result("answer"), "request_human", 0.9, text="/request_human"), "escalate", ["explicit_request"],
          "general", 2),
         # Small talk gets its own reply, unless it also asks something the KB is sure of.
