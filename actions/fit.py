@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answer import ActionAnswerFromKb
 from actions.common import (
     HELPFUL_BUTTONS,
     OFFER_BUTTONS,
@@ -25,6 +26,29 @@ from knowledge.fit import Profile, assess, parse_budget, parse_household, parse_
 from routing.policy import Turn
 
 FORM_SLOTS = ("fit_household", "fit_use", "fit_budget")
+
+
+class ActionCheckFit(ActionAnswerFromKb):
+    """Runs before the fit form (rules: check_fit, this, fit_form). The NLU's "help me choose" on a
+    message the knowledge base is sure another kind of article answers ("give me a suggestion for
+    a mexican meal" in CLINC150 dev got "How many people will use the connection?") is answered
+    like any question and the form is not started. The "Help me choose a plan" button, a message
+    the KB is unsure of, or one it answers with a fit article go on to the form."""
+
+    def name(self) -> str:
+        return "action_check_fit"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        if not text.strip() or text.startswith("/"):
+            return []
+        result = self.services.knowledge.search(text)
+        if not result.sure or result.best is None or result.best.kind == "fit":
+            return []
+        # Listening next overrides the rule's fit_form.
+        return [*self.answer(dispatcher, tracker, result), FollowupAction("action_listen")]
 
 
 class ValidateFitForm(FormValidationAction):

@@ -178,6 +178,28 @@ def test_a_request_for_a_person_that_names_no_person_is_weighed_against_the_know
     assert message["custom"]["handoff"]["reasons"] == ["explicit_request"]
 
 
+@pytest.mark.parametrize(
+    ("text", "answered"),
+    [
+        # CLINC150 dev: "give me a suggestion for a mexican meal" started the plan-fit form.
+        ("suggest an installation price please", True),
+        ("/check_fit", False),                 # the "Help me choose a plan" button
+        ("is max 900 right for me?", False),   # a fit article: the form is the better help
+        ("which would suit us best", False),   # nothing sure: the form
+    ],
+)
+def test_help_choosing_that_the_knowledge_base_answers_otherwise_does_not_start_the_form(search, text, answered):
+    from actions.fit import ActionCheckFit
+
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionCheckFit(services(search)).run(dispatcher, tracker(text, "check_fit", 0.9), {}))
+    if answered:
+        assert dispatcher.messages[0]["text"].startswith("Installation is free on a 12-month contract")
+        assert events == [{"event": "followup", "timestamp": None, "name": "action_listen"}]
+    else:
+        assert (events, dispatcher.messages) == ([], [])
+
+
 def test_the_action_package_registers_with_the_action_server():
     from rasa_sdk.executor import ActionExecutor
 
