@@ -31,6 +31,7 @@ def sign_in(page, url: str, path: str, who: tuple[str, str]) -> None:
     """Open a staff page signed out, get sent to sign in, and come back to it."""
     page.goto(f"{url}{path}")
     expect(page).to_have_url(f"{url}/login?next=%2F{path.lstrip('/')}")
+    page.wait_for_load_state("load")   # the sign-in script is there before the form is used
     page.get_by_label("Username").fill(who[0])
     page.get_by_label("Password").fill(who[1])
     page.get_by_role("button", name="Sign in").click()

@@ -5,6 +5,7 @@ serious in any of these states.
 The web app runs under uvicorn on loopback with Rasa down; transcripts are written through
 `touchpoints.conversations.append`, the path every live message takes (so the index is the live one)."""
 
+import re
 import secrets
 
 import pytest
@@ -51,6 +52,10 @@ def test_search_by_keyboard_with_more_results_a_filter_and_an_error(base_url, br
     page = context.new_page()
     try:
         page.goto(f"{base_url}/console")
+        # The console sends a signed-out agent on to the sign-in page; its script must be there
+        # before the form is used, or the click submits the bare form and the page reloads empty.
+        expect(page).to_have_url(re.compile(r"/login\?next="))
+        page.wait_for_load_state("load")
         page.get_by_label("Username").fill(name)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
