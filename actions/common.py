@@ -71,11 +71,12 @@ def conversation_context(conversation_id: str, rephrased: bool = False) -> Conve
         with session_scope() as session:
             # Three columns, not the ORM object: loading it was a third of this call.
             row = session.execute(OWNER, {"conversation_id": conversation_id}).first()
-            attributes, owner = (dict(row.attributes or {}), (row.customer_id, row.visitor_id)) if row else ({}, None)
+            attributes = dict(row.attributes or {}) if row else {}
+            owner = (row.customer_id, row.visitor_id) if row else (None, None)
             return ConversationContext(
                 log.failures_in_a_row(session, conversation_id, latest_failed=rephrased),
                 attributes,
-                journey_facts(session, conversation_id, utcnow(), owner or (None, None)),
+                journey_facts(session, conversation_id, utcnow(), owner),
             )
     except Exception:  # without history the turn is judged on its own; logged loudly
         logger.exception("Could not read the history of %s", conversation_id)

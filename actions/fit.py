@@ -17,6 +17,7 @@ from actions.common import (
     conversation_context,
     offer_decision,
     offer_text,
+    typed,
     wait_minutes,
 )
 from actions.services import Services, default_services, record_event
@@ -42,7 +43,7 @@ class ActionCheckFit(ActionAnswerFromKb):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
-        if not text.strip() or text.startswith("/"):
+        if not text.strip() or not typed(tracker):
             return []
         result = self.services.knowledge.search(text)
         if not result.sure or result.best is None or result.best.kind == "fit":

@@ -16,6 +16,7 @@ from actions.common import (
     handoff_of,
     intent_of,
     last_offer,
+    typed,
     wait_minutes,
 )
 from actions.services import Services, default_services
@@ -52,7 +53,7 @@ class ActionEscalate(OffLoop, _Routing, Action):
         router = self.services.router
         offer = last_offer(tracker)
         text = tracker.latest_message.get("text") or ""
-        if offer is None and text.strip() and not text.startswith("/") and not mentions_person(text):
+        if offer is None and text.strip() and typed(tracker) and not mentions_person(text):
             # The NLU's guess alone ("call aj"): the router weighs it against the knowledge base,
             # which answers and offers a person when it is sure, and hands over when it is not.
             return ActionAnswerFromKb(self._services).act(dispatcher, tracker, domain)
