@@ -153,6 +153,9 @@ async def main():
         await small.save(tracker)
         await small.retrieve(sender)
     out["bounded"] = sorted(small._kept)
+    with ours.engine.connect() as connection:  # kept connections, WAL, no fsync per commit
+        out["sqlite"] = [type(ours.engine.pool).__name__, connection.exec_driver_sql("PRAGMA journal_mode").scalar(),
+                         connection.exec_driver_sql("PRAGMA synchronous").scalar()]
     print(json.dumps(out))
 
 asyncio.run(main())
@@ -162,7 +165,8 @@ asyncio.run(main())
 def test_the_cached_tracker_store_reads_what_rasas_sql_store_reads():
     out = in_rasa_env(TRACKER_PROBE)
     assert out == {"kept": True, "same_after_two": True, "slot": "4", "sees_the_other_server": True,
-                   "same_after_four": True, "no_row_twice": True, "erased": True, "bounded": ["b", "c"]}
+                   "same_after_four": True, "no_row_twice": True, "erased": True, "bounded": ["b", "c"],
+                   "sqlite": ["QueuePool", "wal", 1]}  # synchronous 1: NORMAL
 
 
 ENDPOINTS_PROBE = """
