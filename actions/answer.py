@@ -165,11 +165,11 @@ class ActionAnswerFromKb(OffLoop, Action):
         best = result.best if result.sure else None
         if best is None:
             return None
-        for doc in self.services.knowledge.docs(best.kind):
-            if doc.article_id == best.article_id and doc.criteria:
-                price = doc.criteria.get("monthly_price")
-                return float(price) if price is not None else None
-        return None
+        # The article as this search saw it: listing every article of its kind read the KB's
+        # revision again, a second database round trip per answer.
+        doc = self.services.knowledge.doc(best.article_id)
+        price = doc.criteria.get("monthly_price") if doc is not None and doc.criteria else None
+        return float(price) if price is not None else None
 
 
 def _escalation_lead(decision: Decision) -> str:

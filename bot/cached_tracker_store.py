@@ -28,9 +28,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy.pool import QueuePool
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.pool import QueuePool
 
 # Conversations kept: a long one is ~0.5 MB of events; far more than a 2-core server has in flight.
 DEFAULT_CACHE_SIZE = 500

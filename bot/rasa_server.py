@@ -14,7 +14,9 @@ conversation. The class Rasa's own walk finds for a name is kept and reused.
 
 Third, the tracker Rasa posts to the action server on every action call is written with ujson
 (a Rasa dependency) instead of ``json.dumps``: 10 % of the server's CPU. The action server reads it
-with orjson; what ujson cannot write goes through ``json.dumps`` as before.
+with orjson; what ujson cannot write goes through ``json.dumps`` as before. And the calls share one
+HTTP session, whose connections are kept alive between them: Rasa opened a session, and so a new
+TCP connection for both servers to set up and tear down, for every action call.
 
 The tracker store the endpoints name, bot/cached_tracker_store.py, is the fourth.
 """
@@ -61,6 +63,7 @@ def cache_event_classes() -> None:
 
 
 def serialize_action_calls_with_ujson() -> None:
+    import asyncio
     import json
 
     import aiohttp
@@ -73,13 +76,36 @@ def serialize_action_calls_with_ujson() -> None:
         except (TypeError, OverflowError, ValueError):  # what ujson cannot write, json may (or says why)
             return json.dumps(data)
 
-    def session(self: EndpointConfig) -> aiohttp.ClientSession:
-        # Rasa's own session (rasa.utils.endpoints), with the serializer as the one change.
-        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
-        return aiohttp.ClientSession(headers=self.headers, auth=auth, json_serialize=dumps,
-                                     timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
+    kept: dict[tuple[int, int], aiohttp.ClientSession] = {}
 
-    EndpointConfig.session = session  # type: ignore[method-assign]
+    class Kept:
+        """What Rasa's ``async with self.session() as session`` gets: the kept session, left open."""
+
+        def __init__(self, session: aiohttp.ClientSession) -> None:
+            self.session = session
+
+        async def __aenter__(self) -> aiohttp.ClientSession:
+            return self.session
+
+        async def __aexit__(self, *_exc: object) -> None:
+            return None
+
+    def session(self: EndpointConfig) -> Kept:
+        # Rasa's own session (rasa.utils.endpoints) with the serializer changed, made once per endpoint and
+        # event loop (a session belongs to the loop it was made in). Idle connections close after 15 s
+        # (aiohttp's default), well before the action server's keep-alive of 120 s ends them, so a
+        # call is never sent on a connection the server is closing.
+        key = (id(self), id(asyncio.get_running_loop()))
+        current = kept.get(key)
+        if current is None or current.closed:
+            auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                    if self.basic_auth else None)
+            current = kept[key] = aiohttp.ClientSession(
+                headers=self.headers, auth=auth, json_serialize=dumps,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
+        return Kept(current)
+
+    EndpointConfig.session = session  # type: ignore[method-assign,assignment]
 
 
 if __name__ == "__main__":

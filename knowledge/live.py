@@ -78,6 +78,10 @@ class LiveKnowledge:
         self.refresh()
         return self.search_index.docs(kind)
 
+    def doc(self, article_id: str) -> Doc | None:
+        """An article as the last search saw it (no revision check: it describes that search's hits)."""
+        return self.search_index.doc(article_id)
+
     def similarity(self, text: str, vector: np.ndarray) -> float:
         return self.search_index.similarity(text, vector)
 

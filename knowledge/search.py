@@ -147,6 +147,11 @@ class KnowledgeSearch:
         with self._lock:
             return [e.doc for e in self._entries.values() if kind is None or e.doc.kind == kind]
 
+    def doc(self, article_id: str) -> Doc | None:
+        with self._lock:
+            entry = self._entries.get(article_id)
+            return entry.doc if entry is not None else None
+
     def __contains__(self, article_id: str) -> bool:
         return article_id in self._entries
 

@@ -208,10 +208,30 @@ async def main():
                 "ujson": "router\\\\/hub" in small,  # ujson escapes "/", json.dumps does not
                 "header": session.headers.get("X-Probe"), "auth": session.auth is not None,
                 "timeout": session.timeout.total}
-print(json.dumps(asyncio.run(main())))
+
+async def calls():  # two action calls to a real server: one session, one kept connection
+    from aiohttp import web
+    async def handler(request):
+        return web.json_response({"port": request.transport.get_extra_info("peername")[1]})
+    app = web.Application()
+    app.router.add_post("/webhook", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    first, second = await endpoint.request(json={"n": 1}), await endpoint.request(json={"n": 2})
+    async with endpoint.session() as a, endpoint.session() as b:
+        kept = a is b and not a.closed
+    await runner.cleanup()
+    return {"one_connection": first["port"] == second["port"], "kept": kept}
+
+print(json.dumps({**asyncio.run(main()), **asyncio.run(calls())}))
 """
 
 
-def test_action_calls_are_written_with_ujson_and_read_back_the_same():
+def test_action_calls_are_written_with_ujson_over_one_kept_connection():
     out = in_rasa_env(SERIALIZE_PROBE)
-    assert out == {"same": True, "small_same": True, "ujson": True, "header": "1", "auth": True, "timeout": 300}
+    assert out == {"same": True, "small_same": True, "ujson": True, "header": "1", "auth": True, "timeout": 300,
+                   "one_connection": True, "kept": True}
