@@ -54,7 +54,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._last_id_query = sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("s"))
 
     def _reopen_sqlite(self) -> None:
-        """Embedded mode's SQLite with kept connections in WAL mode. Rasa's engine (SQLAlchemy
+        """Embedded mode's SQLite, opened as the web app opens its own database. Rasa's engine (SQLAlchemy
         1.4) opened a new connection for every transaction, in rollback-journal mode with a full sync:
         a turn's read and save cost 4.2 ms of CPU in a loop over 30 conversations, most of it the
         journal's fsyncs. Kept connections in WAL mode with `synchronous=NORMAL`: every commit survives

@@ -62,7 +62,7 @@ def cache_event_classes() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
 
 
-def action_calls_with_ujson_over_one_session() -> None:
+def serialize_action_calls_with_ujson() -> None:
     import asyncio
     import json
 
@@ -75,6 +75,8 @@ def action_calls_with_ujson_over_one_session() -> None:
             return ujson.dumps(data)
         except (TypeError, OverflowError, ValueError):  # what ujson cannot write, json may (or says why)
             return json.dumps(data)
+
+    kept: dict[tuple[int, int], aiohttp.ClientSession] = {}
 
     class Kept:
         """What Rasa's ``async with self.session() as session`` gets: the kept session, left open."""
@@ -89,20 +91,19 @@ def action_calls_with_ujson_over_one_session() -> None:
             return None
 
     def session(self: EndpointConfig) -> Kept:
-        # Rasa's own session (rasa.utils.endpoints) with the serializer changed, kept on the endpoint with
-        # the event loop it was made in (a session belongs to that loop; holding the loop itself, not its
-        # id, means a later loop can never be mistaken for it). Idle connections close after 15 s
+        # Rasa's own session (rasa.utils.endpoints) with the serializer changed, made once per endpoint and
+        # event loop (a session belongs to the loop it was made in). Idle connections close after 15 s
         # (aiohttp's default), well before the action server's keep-alive of 120 s ends them, so a
         # call is never sent on a connection the server is closing.
-        loop = asyncio.get_running_loop()
-        kept: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = getattr(self, "_candor_session", None)
-        if kept is None or kept[0] is not loop or kept[1].closed:
+        key = (id(self), id(asyncio.get_running_loop()))
+        current = kept.get(key)
+        if current is None or current.closed:
             auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
                     if self.basic_auth else None)
-            kept = (loop, aiohttp.ClientSession(headers=self.headers, auth=auth, json_serialize=dumps,
-                                                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT)))
-            self._candor_session = kept  # type: ignore[attr-defined]
-        return Kept(kept[1])
+            current = kept[key] = aiohttp.ClientSession(
+                headers=self.headers, auth=auth, json_serialize=dumps,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
+        return Kept(current)
 
     EndpointConfig.session = session  # type: ignore[method-assign,assignment]
 
@@ -114,7 +115,7 @@ if __name__ == "__main__":
 
     reuse_action_response_validator()
     cache_event_classes()
-    action_calls_with_ujson_over_one_session()
+    serialize_action_calls_with_ujson()
     from rasa.__main__ import main
 
     sys.exit(main())

@@ -191,9 +191,9 @@ def test_the_endpoints_file_gives_rasa_the_cached_store_not_its_memory_fallback(
 SERIALIZE_PROBE = """
 import asyncio, json, sys
 sys.path.insert(0, "bot")
-from rasa_server import action_calls_with_ujson_over_one_session
+from rasa_server import serialize_action_calls_with_ujson
 from rasa.utils.endpoints import EndpointConfig
-action_calls_with_ujson_over_one_session()
+serialize_action_calls_with_ujson()
 tracker = {"sender_id": "c1", "latest_message": {"text": "£60 for the router/hub? «ok»", "intent": {
            "name": "ask_cost", "confidence": 0.9876543210123456}}, "events": [{"event": "slot", "value": None,
            "timestamp": 1764600000.123456}], "big": 2 ** 70}
@@ -219,7 +219,7 @@ async def calls():  # two action calls to a real server: one session, one kept c
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = runner.addresses[0][1]
+    port = site._server.sockets[0].getsockname()[1]
     endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
     first, second = await endpoint.request(json={"n": 1}), await endpoint.request(json={"n": 2})
     async with endpoint.session() as a, endpoint.session() as b:
